@@ -12,6 +12,8 @@ class MemoryBatch implements StorageBatch {
     this.#operations.push(operation)
   }
   write(): Promise<void> {
+    // Running the operations again would replay stale writes over newer ones.
+    if (this.#written) return Promise.reject(new Error('a storage batch cannot be written twice'))
     this.#written = true
     for (const operation of this.#operations) operation()
     return Promise.resolve()
