@@ -33,7 +33,9 @@ function encodeVersioned(version: number, value: unknown): Uint8Array {
 function decodeVersioned(what: string, expected: number, bytes: Uint8Array): unknown {
   if (bytes.length < 2) throw new FormatError(`${what}: ${bytes.length} bytes is too short to be valid`)
   if (bytes[0] !== expected) {
-    throw new FormatError(`${what}: format version ${bytes[0]} is not supported (this build reads ${expected})`)
+    throw new FormatError(
+      `${what}: format version ${bytes[0]} is not supported (this build reads ${expected})`,
+    )
   }
   try {
     return packr.unpack(bytes.subarray(1))

@@ -74,7 +74,8 @@ export function resolveRaftOptions(options: RaftOptions): ResolvedRaftOptions {
   ] as const
   for (const name of positive) {
     const value = resolved[name]
-    if (!Number.isInteger(value) || value <= 0) throw new Error(`raft option ${name} must be a positive integer`)
+    if (!Number.isInteger(value) || value <= 0)
+      throw new Error(`raft option ${name} must be a positive integer`)
   }
   if (resolved.heartbeatTicks >= resolved.electionTicks) {
     throw new Error('raft option heartbeatTicks must be smaller than electionTicks')

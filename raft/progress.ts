@@ -27,6 +27,8 @@ export class Progress {
   transfer: SnapshotTransfer | null = null
   /** The commit index last sent to this follower, so a commit advance can be announced. */
   sentCommit = 0
+  /** Send an append at the next flush even if it carries no entries. */
+  appendDue = false
   /** The highest read round this follower acknowledged. */
   readRoundAcked = 0
 

@@ -105,7 +105,10 @@ export class Raft {
   #persistedHardState: HardState
   #readyInFlight: { lastCommittedIndex: number; snapshotIndex: number } | null = null
 
-  constructor(options: RaftOptions, persisted: PersistedState = { hardState: null, snapshot: null, entries: [] }) {
+  constructor(
+    options: RaftOptions,
+    persisted: PersistedState = { hardState: null, snapshot: null, entries: [] },
+  ) {
     this.#options = resolveRaftOptions(options)
     this.id = options.id
     const bootstrap: SnapshotMeta = {
@@ -160,10 +163,16 @@ export class Raft {
     if (!this.#committedOwnTerm()) {
       // Ongaro's fix for single-server changes: a new leader may change the membership only
       // after an entry of its own term is committed.
-      return { ok: false, refusal: { reason: 'configPending', detail: 'the leader has not committed in its term' } }
+      return {
+        ok: false,
+        refusal: { reason: 'configPending', detail: 'the leader has not committed in its term' },
+      }
     }
     if (this.#configIndex > this.#log.committed) {
-      return { ok: false, refusal: { reason: 'configPending', detail: 'another membership change is in progress' } }
+      return {
+        ok: false,
+        refusal: { reason: 'configPending', detail: 'another membership change is in progress' },
+      }
     }
     const next = applyConfigChange(this.#membership, change)
     if ('refused' in next) return { ok: false, refusal: { reason: 'invalid', detail: next.refused } }
@@ -207,7 +216,7 @@ export class Raft {
     if (progress.match === this.#log.lastIndex()) {
       this.#send({ type: 'timeoutNow', to: target })
     } else {
-      this.#sendAppend(target, false)
+      progress.appendDue = true // catch the target up first; timeoutNow follows its acknowledgement
     }
     return { ok: true }
   }
@@ -251,7 +260,8 @@ export class Raft {
       case 'snapshot':
       case 'timeoutNow':
         if (this.#role === 'leader') return // same term, so from a stale copy of ourselves: ignore
-        if (this.#role !== 'follower' || this.#leader !== message.from) this.#becomeFollower(message.term, message.from)
+        if (this.#role !== 'follower' || this.#leader !== message.from)
+          this.#becomeFollower(message.term, message.from)
         this.#electionElapsed = 0
         this.#handleFromLeader(message)
         return
@@ -260,9 +270,21 @@ export class Raft {
         return
       case 'readIndex':
         if (this.#role !== 'leader') {
-          this.#send({ type: 'readIndexResponse', to: message.from, requestId: message.requestId, index: 0, reject: true })
+          this.#send({
+            type: 'readIndexResponse',
+            to: message.from,
+            requestId: message.requestId,
+            index: 0,
+            reject: true,
+          })
         } else if (this.#acceptRead(message.requestId, message.from)) {
-          this.#send({ type: 'readIndexResponse', to: message.from, requestId: message.requestId, index: 0, reject: true })
+          this.#send({
+            type: 'readIndexResponse',
+            to: message.from,
+            requestId: message.requestId,
+            index: 0,
+            reject: true,
+          })
         }
         return
       case 'appendResponse':
@@ -292,7 +314,9 @@ export class Raft {
   ready(): Ready {
     this.#assertNoReadyInFlight()
     if (this.#role === 'leader') this.#flushLeader()
-    const committedEntries = this.#log.pendingSnapshot ? [] : this.#log.nextCommitted(this.#options.applyBytesMax)
+    const committedEntries = this.#log.pendingSnapshot
+      ? []
+      : this.#log.nextCommitted(this.#options.applyBytesMax)
     const hardState = this.#hardState()
     const ready: Ready = {
       hardState: this.#hardStateChanged() ? hardState : null,
@@ -331,7 +355,8 @@ export class Raft {
 
   status(): RaftStatus {
     const matchIndex = new Map<NodeId, number>()
-    if (this.#role === 'leader') for (const [id, progress] of this.#progress) matchIndex.set(id, progress.match)
+    if (this.#role === 'leader')
+      for (const [id, progress] of this.#progress) matchIndex.set(id, progress.match)
     return {
       id: this.id,
       term: this.#term,
@@ -454,17 +479,28 @@ export class Raft {
       if (message.prevote) return true // never change our term for a pre-vote
     }
     if (message.type === 'voteResponse' && message.prevote && !message.reject) return true
-    const fromLeader = message.type === 'append' || message.type === 'heartbeat' || message.type === 'snapshot'
+    const fromLeader =
+      message.type === 'append' || message.type === 'heartbeat' || message.type === 'snapshot'
     this.#becomeFollower(message.term, fromLeader ? message.from : noLeader)
     return true
   }
 
   #answerLowerTerm(message: Message): void {
-    if ((this.#options.checkQuorum || this.#options.preVote) && (message.type === 'append' || message.type === 'heartbeat')) {
+    if (
+      (this.#options.checkQuorum || this.#options.preVote) &&
+      (message.type === 'append' || message.type === 'heartbeat')
+    ) {
       // A node whose term ran ahead during a partition ignores this stale leader's votes under
       // check-quorum, so the stale leader would never learn of the higher term. Answering with
       // our term makes it step down and lets a fresh election include us (etcd's fix).
-      this.#send({ type: 'appendResponse', to: message.from, index: 0, reject: false, hintIndex: 0, hintTerm: 0 })
+      this.#send({
+        type: 'appendResponse',
+        to: message.from,
+        index: 0,
+        reject: false,
+        hintIndex: 0,
+        hintTerm: 0,
+      })
     } else if (message.type === 'vote' && message.prevote) {
       this.#send({ type: 'voteResponse', to: message.from, prevote: true, reject: true })
     }
@@ -514,7 +550,9 @@ export class Raft {
 
   // ---------------------------------------------------------------- follower
 
-  #handleFromLeader(message: Extract<Message, { type: 'append' | 'heartbeat' | 'snapshot' | 'timeoutNow' }>): void {
+  #handleFromLeader(
+    message: Extract<Message, { type: 'append' | 'heartbeat' | 'snapshot' | 'timeoutNow' }>,
+  ): void {
     switch (message.type) {
       case 'append':
         this.#handleAppend(message)
@@ -535,7 +573,14 @@ export class Raft {
   #handleAppend(message: Extract<Message, { type: 'append' }>): void {
     const log = this.#log
     if (message.prevIndex < log.committed) {
-      this.#send({ type: 'appendResponse', to: message.from, index: log.committed, reject: false, hintIndex: 0, hintTerm: 0 })
+      this.#send({
+        type: 'appendResponse',
+        to: message.from,
+        index: log.committed,
+        reject: false,
+        hintIndex: 0,
+        hintTerm: 0,
+      })
       return
     }
     if (!log.matchTerm(message.prevIndex, message.prevTerm)) {
@@ -554,7 +599,14 @@ export class Raft {
     if (conflict > 0) this.#recomputeMembership()
     const lastNew = message.prevIndex + message.entries.length
     log.commitTo(Math.min(message.commit, lastNew))
-    this.#send({ type: 'appendResponse', to: message.from, index: lastNew, reject: false, hintIndex: 0, hintTerm: 0 })
+    this.#send({
+      type: 'appendResponse',
+      to: message.from,
+      index: lastNew,
+      reject: false,
+      hintIndex: 0,
+      hintTerm: 0,
+    })
   }
 
   #handleSnapshotChunk(message: Extract<Message, { type: 'snapshot' }>): void {
@@ -563,15 +615,29 @@ export class Raft {
       this.#send({ type: 'snapshotResponse', to: message.from, snapshotIndex: meta.index, offset, reject })
     if (meta.index <= this.#log.committed) {
       this.#reception = null
-      this.#send({ type: 'appendResponse', to: message.from, index: this.#log.committed, reject: false, hintIndex: 0, hintTerm: 0 })
+      this.#send({
+        type: 'appendResponse',
+        to: message.from,
+        index: this.#log.committed,
+        reject: false,
+        hintIndex: 0,
+        hintTerm: 0,
+      })
       return
     }
     let reception = this.#reception
-    if (message.offset === 0 && (reception === null || reception.meta.index !== meta.index || reception.receivedBytes > 0)) {
+    if (
+      message.offset === 0 &&
+      (reception === null || reception.meta.index !== meta.index || reception.receivedBytes > 0)
+    ) {
       reception = { meta, totalBytes: message.totalBytes, chunks: [], receivedBytes: 0 }
       this.#reception = reception
     }
-    if (reception === null || reception.meta.index !== meta.index || message.offset !== reception.receivedBytes) {
+    if (
+      reception === null ||
+      reception.meta.index !== meta.index ||
+      message.offset !== reception.receivedBytes
+    ) {
       // Out of order (a chunk was lost, or we restarted): tell the leader where to resume.
       ack(reception?.meta.index === meta.index ? reception.receivedBytes : 0, true)
       return
@@ -585,7 +651,14 @@ export class Raft {
     this.#reception = null
     const data = concatBytes(reception.chunks, reception.totalBytes)
     this.#installSnapshot({ meta, data })
-    this.#send({ type: 'appendResponse', to: message.from, index: this.#log.committed, reject: false, hintIndex: 0, hintTerm: 0 })
+    this.#send({
+      type: 'appendResponse',
+      to: message.from,
+      index: this.#log.committed,
+      reject: false,
+      hintIndex: 0,
+      hintTerm: 0,
+    })
   }
 
   #installSnapshot(snapshot: Snapshot): void {
@@ -678,7 +751,9 @@ export class Raft {
     this.#progress.set(id, progress)
   }
 
-  #handleFollowerResponse(message: Extract<Message, { type: 'appendResponse' | 'heartbeatResponse' | 'snapshotResponse' }>): void {
+  #handleFollowerResponse(
+    message: Extract<Message, { type: 'appendResponse' | 'heartbeatResponse' | 'snapshotResponse' }>,
+  ): void {
     const progress = this.#progress.get(message.from)
     if (!progress) return
     progress.recentActive = true
@@ -686,9 +761,15 @@ export class Raft {
       // The follower is alive: appends it never answered were lost. Probe again, or let one more
       // append into a full pipeline; a gap makes the follower reject and the leader back up.
       if (progress.state === 'probe') progress.probeSent = false
-      else if (progress.state === 'replicate' && progress.inflights.length >= this.#options.inflightAppendsMax) {
+      else if (
+        progress.state === 'replicate' &&
+        progress.inflights.length >= this.#options.inflightAppendsMax
+      ) {
         progress.inflights.shift()
       }
+      // An append even with no entries: a follower missing some answers with a rejection,
+      // which backs the leader up to where it matches (etcd does the same).
+      if (progress.match < this.#log.lastIndex()) progress.appendDue = true
       if (isVoter(this.#membership, message.from) && message.readRound > progress.readRoundAcked) {
         progress.readRoundAcked = message.readRound
         this.#releaseReads()
@@ -697,7 +778,12 @@ export class Raft {
     }
     if (message.type === 'snapshotResponse') {
       const transfer = progress.transfer
-      if (progress.state !== 'snapshot' || !transfer || transfer.snapshot.meta.index !== message.snapshotIndex) return
+      if (
+        progress.state !== 'snapshot' ||
+        !transfer ||
+        transfer.snapshot.meta.index !== message.snapshotIndex
+      )
+        return
       transfer.idleTicks = 0
       if (message.reject) {
         // A chunk was lost or the follower restarted: go back to where it has everything.
@@ -709,7 +795,10 @@ export class Raft {
       return
     }
     if (message.reject) {
-      const hint = message.hintTerm > 0 ? this.#log.findConflictByTerm(message.hintIndex, message.hintTerm) : message.hintIndex
+      const hint =
+        message.hintTerm > 0
+          ? this.#log.findConflictByTerm(message.hintIndex, message.hintTerm)
+          : message.hintIndex
       if (progress.maybeDecreaseTo(message.index, hint)) {
         if (progress.state === 'replicate') progress.becomeProbe()
       }
@@ -732,7 +821,9 @@ export class Raft {
 
   /** §5.4.2: commit the quorum's durable index, but only by counting replicas of current-term entries. */
   #maybeCommit(): void {
-    const matches = this.#membership.voters.map((id) => this.#progress.get(id)?.match ?? 0).sort((a, b) => b - a)
+    const matches = this.#membership.voters
+      .map((id) => this.#progress.get(id)?.match ?? 0)
+      .sort((a, b) => b - a)
     if (matches.length === 0) return
     const quorumMatch = matches[quorumSize(this.#membership) - 1]!
     if (quorumMatch <= this.#log.committed) return
@@ -755,7 +846,10 @@ export class Raft {
   }
 
   #acceptRead(requestId: string, from: NodeId): RaftRefusal | null {
-    if (this.#pendingReads.length + this.#readsAwaitingOwnTermCommit.length >= this.#options.readsPendingMax) {
+    if (
+      this.#pendingReads.length + this.#readsAwaitingOwnTermCommit.length >=
+      this.#options.readsPendingMax
+    ) {
       return { reason: 'busy', detail: 'too many reads waiting' }
     }
     if (!this.#committedOwnTerm()) {
@@ -785,7 +879,14 @@ export class Raft {
 
   #answerRead(read: PendingRead): void {
     if (read.from === this.id) this.#readStates.push({ requestId: read.requestId, index: read.index })
-    else this.#send({ type: 'readIndexResponse', to: read.from, requestId: read.requestId, index: read.index, reject: false })
+    else
+      this.#send({
+        type: 'readIndexResponse',
+        to: read.from,
+        requestId: read.requestId,
+        index: read.index,
+        reject: false,
+      })
   }
 
   #hasAppendsToFlush(): boolean {
@@ -796,7 +897,8 @@ export class Raft {
       if (progress.state === 'snapshot') {
         if (this.#snapshotChunkDue(progress)) return true
       } else if (!progress.isPaused(this.#options.inflightAppendsMax)) {
-        if (progress.next <= this.#log.lastIndex() || progress.sentCommit < this.#log.committed) return true
+        const behind = progress.next <= this.#log.lastIndex() || progress.sentCommit < this.#log.committed
+        if (behind || progress.appendDue) return true
       }
     }
     return false
@@ -815,7 +917,8 @@ export class Raft {
         continue
       }
       // Pipelining: keep sending while the inflight window has room.
-      let sendEmpty = progress.sentCommit < this.#log.committed
+      let sendEmpty = progress.sentCommit < this.#log.committed || progress.appendDue
+      progress.appendDue = false
       while (!progress.isPaused(this.#options.inflightAppendsMax)) {
         if (!this.#sendAppend(id, sendEmpty)) break
         sendEmpty = false
@@ -837,7 +940,10 @@ export class Raft {
       this.#sendSnapshotChunks(to, progress)
       return false
     }
-    const entries = progress.next <= this.#log.lastIndex() ? this.#log.slice(progress.next, this.#log.lastIndex(), this.#options.appendBytesMax) : []
+    const entries =
+      progress.next <= this.#log.lastIndex()
+        ? this.#log.slice(progress.next, this.#log.lastIndex(), this.#options.appendBytesMax)
+        : []
     if (entries.length === 0 && !sendIfEmpty) return false
     const commit = this.#log.committed
     this.#send({ type: 'append', to, prevIndex, prevTerm, entries, commit })
@@ -849,7 +955,10 @@ export class Raft {
   #snapshotChunkDue(progress: Progress): boolean {
     const transfer = progress.transfer!
     const windowBytes = this.#options.snapshotChunksInflightMax * this.#options.snapshotChunkBytes
-    return transfer.sentOffset < transfer.snapshot.data.length && transfer.sentOffset - transfer.ackedOffset < windowBytes
+    return (
+      transfer.sentOffset < transfer.snapshot.data.length &&
+      transfer.sentOffset - transfer.ackedOffset < windowBytes
+    )
   }
 
   /** Streams chunks within the window; acknowledgements open it again (backpressure). */
@@ -860,7 +969,14 @@ export class Raft {
     while (this.#snapshotChunkDue(progress)) {
       const end = Math.min(totalBytes, transfer.sentOffset + this.#options.snapshotChunkBytes)
       const chunk = snapshot.data.subarray(transfer.sentOffset, end)
-      this.#send({ type: 'snapshot', to, meta: snapshot.meta, offset: transfer.sentOffset, totalBytes, chunk })
+      this.#send({
+        type: 'snapshot',
+        to,
+        meta: snapshot.meta,
+        offset: transfer.sentOffset,
+        totalBytes,
+        chunk,
+      })
       transfer.sentOffset = end
     }
   }
@@ -899,7 +1015,11 @@ export class Raft {
     const early =
       this.#role === 'leader' &&
       this.#persistedHardState.term === this.#term &&
-      (full.type === 'append' || full.type === 'heartbeat' || full.type === 'snapshot' || full.type === 'timeoutNow' || full.type === 'readIndexResponse')
+      (full.type === 'append' ||
+        full.type === 'heartbeat' ||
+        full.type === 'snapshot' ||
+        full.type === 'timeoutNow' ||
+        full.type === 'readIndexResponse')
     if (early) this.#messages.push(full)
     else this.#messagesAfterPersist.push(full)
   }
@@ -910,7 +1030,9 @@ export class Raft {
 
   #hardStateChanged(): boolean {
     const previous = this.#persistedHardState
-    return previous.term !== this.#term || previous.vote !== this.#vote || previous.commit !== this.#log.committed
+    return (
+      previous.term !== this.#term || previous.vote !== this.#vote || previous.commit !== this.#log.committed
+    )
   }
 
   #assertNoReadyInFlight(): void {

@@ -9,6 +9,7 @@ export type SessionEnvelope<Command> =
   | {
       readonly type: 'command'
       readonly clientId: number
+      /** 1 for a client's first command, one more for each next one; a retry repeats it. */
       readonly sequence: number
       readonly timeMs: number
       readonly command: Command
@@ -67,8 +68,9 @@ export class SessionTable<Command, Result> {
     const session = this.#sessions.get(envelope.clientId)
     if (!session) return { type: 'sessionExpired' }
     session.lastActiveMs = this.#nowMs
-    if (envelope.sequence < session.lastSequence) return { type: 'stale' }
-    if (envelope.sequence === session.lastSequence) return { type: 'duplicate', result: session.lastResult as Result }
+    if (envelope.sequence < 1 || envelope.sequence < session.lastSequence) return { type: 'stale' }
+    if (envelope.sequence === session.lastSequence)
+      return { type: 'duplicate', result: session.lastResult as Result }
     const result = execute(envelope.command)
     session.lastSequence = envelope.sequence
     session.lastResult = result
@@ -94,7 +96,8 @@ export class SessionTable<Command, Result> {
   /** Plain data for a snapshot, in a stable order. */
   toSnapshot(): { nowMs: number; sessions: Array<[number, number, Result | undefined, number]> } {
     const sessions = [...this.#sessions].map(
-      ([id, s]) => [id, s.lastSequence, s.lastResult, s.lastActiveMs] as [number, number, Result | undefined, number],
+      ([id, s]) =>
+        [id, s.lastSequence, s.lastResult, s.lastActiveMs] as [number, number, Result | undefined, number],
     )
     return { nowMs: this.#nowMs, sessions }
   }
