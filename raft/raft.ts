@@ -8,6 +8,7 @@ import { entryBytes, RaftLog } from './log.ts'
 import { applyConfigChange, isMember, isVoter, members, quorumSize } from './membership.ts'
 import { type RaftOptions, type ResolvedRaftOptions, resolveRaftOptions } from './options.ts'
 import { Progress } from './progress.ts'
+import { type PendingRead, ReadIndexQueue } from './read-index.ts'
 import type { PersistedState } from './storage.ts'
 import type {
   ConfigChange,
@@ -55,14 +56,6 @@ export interface RaftStatus {
   readonly matchIndex: ReadonlyMap<NodeId, number>
 }
 
-interface PendingRead {
-  readonly requestId: string
-  /** The node that asked: this node, or a follower whose request was forwarded. */
-  readonly from: NodeId
-  readonly index: number
-  readonly round: number
-}
-
 interface SnapshotReception {
   readonly meta: SnapshotMeta
   readonly totalBytes: number
@@ -94,10 +87,7 @@ export class Raft {
   #snapshot: Snapshot | null
   #reception: SnapshotReception | null = null
   // Linearizable reads (ReadIndex): a round is one heartbeat broadcast that a quorum must answer.
-  #readRound = 0
-  #readRoundBroadcast = 0
-  #pendingReads: PendingRead[] = []
-  #readsAwaitingOwnTermCommit: Array<{ requestId: string; from: NodeId }> = []
+  readonly #reads: ReadIndexQueue
   // Output collected for the next Ready.
   #messages: Message[] = []
   #messagesAfterPersist: Message[] = []
@@ -110,6 +100,7 @@ export class Raft {
     persisted: PersistedState = { hardState: null, snapshot: null, entries: [] },
   ) {
     this.#options = resolveRaftOptions(options)
+    this.#reads = new ReadIndexQueue(this.#options.readsPendingMax)
     this.id = options.id
     const bootstrap: SnapshotMeta = {
       index: 0,
@@ -440,8 +431,6 @@ export class Raft {
     this.#progress.clear()
     for (const id of members(this.#membership)) this.#addProgress(id)
     this.#uncommittedBytes = 0
-    this.#readRound = 0
-    this.#readRoundBroadcast = 0
     // A no-op of our own term lets us commit (§5.4.2) and serve reads without a client write.
     this.#log.append({ kind: 'noop', term: this.#term, index: this.#log.lastIndex() + 1 })
   }
@@ -449,8 +438,7 @@ export class Raft {
   #dropLeaderState(): void {
     this.#progress.clear()
     this.#transferee = null
-    this.#pendingReads = []
-    this.#readsAwaitingOwnTermCommit = []
+    this.#reads.clear()
   }
 
   #resetTimers(): void {
@@ -711,14 +699,14 @@ export class Raft {
   }
 
   #broadcastHeartbeat(): void {
-    this.#readRoundBroadcast = this.#readRound
+    const readRound = this.#reads.broadcast()
     for (const [id, progress] of this.#progress) {
       if (id === this.id) continue
       this.#send({
         type: 'heartbeat',
         to: id,
         commit: Math.min(progress.match, this.#log.committed),
-        readRound: this.#readRound,
+        readRound,
       })
     }
   }
@@ -834,10 +822,8 @@ export class Raft {
       const entry = this.#log.entry(index)
       if (entry) this.#uncommittedBytes = Math.max(0, this.#uncommittedBytes - entryBytes(entry))
     }
-    if (this.#readsAwaitingOwnTermCommit.length > 0) {
-      const waiting = this.#readsAwaitingOwnTermCommit
-      this.#readsAwaitingOwnTermCommit = []
-      for (const read of waiting) this.#acceptRead(read.requestId, read.from)
+    if (this.#committedOwnTerm()) {
+      for (const read of this.#reads.takeAwaitingOwnTermCommit()) this.#acceptRead(read.requestId, read.from)
     }
     if (this.#configIndex > 0 && this.#configIndex <= quorumMatch && !isVoter(this.#membership, this.id)) {
       // Thesis §4.2.2: a leader that removed itself steps down once the removal is committed.
@@ -846,35 +832,24 @@ export class Raft {
   }
 
   #acceptRead(requestId: string, from: NodeId): RaftRefusal | null {
-    if (
-      this.#pendingReads.length + this.#readsAwaitingOwnTermCommit.length >=
-      this.#options.readsPendingMax
-    ) {
-      return { reason: 'busy', detail: 'too many reads waiting' }
-    }
+    if (this.#reads.full) return { reason: 'busy', detail: 'too many reads waiting' }
     if (!this.#committedOwnTerm()) {
-      // The commit index is only known to be current once an entry of this term is committed.
-      this.#readsAwaitingOwnTermCommit.push({ requestId, from })
-      return null
-    }
-    if (this.#membership.voters.length === 1 && isVoter(this.#membership, this.id)) {
+      this.#reads.awaitOwnTermCommit(requestId, from)
+    } else if (this.#membership.voters.length === 1 && isVoter(this.#membership, this.id)) {
       this.#answerRead({ requestId, from, index: this.#log.committed, round: 0 })
-      return null
+    } else {
+      this.#reads.enqueue(requestId, from, this.#log.committed)
     }
-    // Reads arriving before the next heartbeat share its round.
-    if (this.#readRound === this.#readRoundBroadcast) this.#readRound++
-    this.#pendingReads.push({ requestId, from, index: this.#log.committed, round: this.#readRound })
     return null
   }
 
+  /** The highest read round a quorum of voters (this leader included) has answered. */
   #releaseReads(): void {
     const acked = this.#membership.voters
-      .map((id) => (id === this.id ? this.#readRound : (this.#progress.get(id)?.readRoundAcked ?? 0)))
+      .map((id) => (id === this.id ? this.#reads.round : (this.#progress.get(id)?.readRoundAcked ?? 0)))
       .sort((a, b) => b - a)
     const confirmedRound = acked[quorumSize(this.#membership) - 1] ?? 0
-    while (this.#pendingReads.length > 0 && this.#pendingReads[0]!.round <= confirmedRound) {
-      this.#answerRead(this.#pendingReads.shift()!)
-    }
+    for (const read of this.#reads.release(confirmedRound)) this.#answerRead(read)
   }
 
   #answerRead(read: PendingRead): void {
@@ -891,7 +866,7 @@ export class Raft {
 
   #hasAppendsToFlush(): boolean {
     if (this.#role !== 'leader') return false
-    if (this.#readRound > this.#readRoundBroadcast) return true
+    if (this.#reads.roundDue) return true
     for (const [id, progress] of this.#progress) {
       if (id === this.id) continue
       if (progress.state === 'snapshot') {
@@ -906,7 +881,7 @@ export class Raft {
 
   /** Batching: appends go out once per Ready, carrying everything proposed since the last one. */
   #flushLeader(): void {
-    if (this.#readRound > this.#readRoundBroadcast) {
+    if (this.#reads.roundDue) {
       this.#heartbeatElapsed = 0
       this.#broadcastHeartbeat()
     }
