@@ -309,10 +309,17 @@ export class Raft {
       ? []
       : this.#log.nextCommitted(this.#options.applyBytesMax)
     const hardState = this.#hardState()
+    const previous = this.#persistedHardState
+    const entries = this.#log.unstableEntries()
     const ready: Ready = {
+      mustSync:
+        entries.length > 0 ||
+        this.#log.pendingSnapshot !== null ||
+        previous.term !== hardState.term ||
+        previous.vote !== hardState.vote,
       hardState: this.#hardStateChanged() ? hardState : null,
       snapshot: this.#log.pendingSnapshot,
-      entries: this.#log.unstableEntries(),
+      entries,
       messages: this.#messages,
       messagesAfterPersist: this.#messagesAfterPersist,
       committedEntries,
@@ -583,8 +590,8 @@ export class Raft {
       })
       return
     }
-    const conflict = log.merge(message.entries)
-    if (conflict > 0) this.#recomputeMembership()
+    const changedFrom = log.merge(message.entries)
+    if (changedFrom > 0) this.#updateMembershipFrom(changedFrom)
     const lastNew = message.prevIndex + message.entries.length
     log.commitTo(Math.min(message.commit, lastNew))
     this.#send({
@@ -969,6 +976,23 @@ export class Raft {
       if (entry.kind === 'config') return entry
     }
     return undefined
+  }
+
+  /**
+   * The log changed from `index` on. Only a truncation that reached the latest config entry needs
+   * a look further back; otherwise the new entries alone can change the membership.
+   */
+  #updateMembershipFrom(index: number): void {
+    if (index <= this.#configIndex) {
+      this.#recomputeMembership()
+      return
+    }
+    for (let at = this.#log.lastIndex(); at >= index; at--) {
+      if (this.#log.entry(at)?.kind === 'config') {
+        this.#recomputeMembership()
+        return
+      }
+    }
   }
 
   #recomputeMembership(): void {

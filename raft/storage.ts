@@ -3,9 +3,13 @@
 
 import type { Entry, HardState, Snapshot } from './types.ts'
 
-/** Collects the writes of one Ready cycle; `write()` resolves once all of them are durable. */
+/**
+ * Collects the writes of one Ready cycle; `write()` resolves once all of them are durable. With
+ * `{ sync: false }` they are written in order but not flushed to the disk: a later synced write
+ * flushes them too, and a power failure before that may lose them.
+ */
 export interface StorageBatch {
-  write(): Promise<void>
+  write(options?: { readonly sync?: boolean }): Promise<void>
 }
 
 export interface LogStore {
@@ -56,7 +60,7 @@ export async function loadPersistedState(storage: RaftStorage): Promise<Persiste
 /** Stages the durable part of a Ready (snapshot, entries, hard state) in one batch and writes it. */
 export function persistReady(
   storage: RaftStorage,
-  ready: Pick<PersistedState, 'hardState' | 'snapshot' | 'entries'>,
+  ready: Pick<PersistedState, 'hardState' | 'snapshot' | 'entries'> & { readonly mustSync?: boolean },
 ): Promise<void> {
   const batch = storage.batch()
   if (ready.snapshot) {
@@ -65,7 +69,7 @@ export function persistReady(
   }
   if (ready.entries.length > 0) storage.log.append(batch, ready.entries)
   if (ready.hardState) storage.stable.setHardState(batch, ready.hardState)
-  return batch.write()
+  return batch.write({ sync: ready.mustSync ?? true })
 }
 
 /** Saves a snapshot the host took itself and compacts the log behind it, in one batch. */

@@ -130,6 +130,11 @@ export type Role = 'follower' | 'precandidate' | 'candidate' | 'leader'
  * 6. call `advance()`. No other call may be made on the core between `ready()` and `advance()`.
  */
 export interface Ready {
+  /**
+   * Step 2 must be synced to the disk (entries, a snapshot, a new term or vote). When only the
+   * commit index changed, an unsynced write is enough: a lost commit index is learned again.
+   */
+  readonly mustSync: boolean
   readonly hardState: HardState | null
   readonly snapshot: Snapshot | null
   readonly entries: readonly Entry[]

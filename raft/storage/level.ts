@@ -193,11 +193,14 @@ function planWrite(state: DurableState, operations: readonly Operation[], sink: 
 
 class LevelBatch implements StorageBatch {
   readonly owner: LevelStorage
-  readonly #commit: (operations: readonly Operation[]) => Promise<void>
+  readonly #commit: (operations: readonly Operation[], sync: boolean) => Promise<void>
   readonly #operations: Operation[] = []
   #written = false
 
-  constructor(owner: LevelStorage, commit: (operations: readonly Operation[]) => Promise<void>) {
+  constructor(
+    owner: LevelStorage,
+    commit: (operations: readonly Operation[], sync: boolean) => Promise<void>,
+  ) {
     this.owner = owner
     this.#commit = commit
   }
@@ -207,10 +210,10 @@ class LevelBatch implements StorageBatch {
     this.#operations.push(operation)
   }
 
-  async write(): Promise<void> {
+  async write(options?: { readonly sync?: boolean }): Promise<void> {
     assert(!this.#written, 'a storage batch cannot be written twice')
     this.#written = true
-    await this.#commit(this.#operations)
+    await this.#commit(this.#operations, options?.sync ?? true)
   }
 }
 
@@ -276,7 +279,7 @@ export class LevelStorage implements RaftStorage {
   }
 
   batch(): StorageBatch {
-    return new LevelBatch(this, (operations) => this.#enqueue(operations))
+    return new LevelBatch(this, (operations, sync) => this.#enqueue(operations, sync))
   }
 
   async close(): Promise<void> {
@@ -289,13 +292,13 @@ export class LevelStorage implements RaftStorage {
     return batch
   }
 
-  #enqueue(operations: readonly Operation[]): Promise<void> {
-    const written = this.#tail.then(() => this.#write(operations))
+  #enqueue(operations: readonly Operation[], sync: boolean): Promise<void> {
+    const written = this.#tail.then(() => this.#write(operations, sync))
     this.#tail = written.catch(() => undefined)
     return written
   }
 
-  async #write(operations: readonly Operation[]): Promise<void> {
+  async #write(operations: readonly Operation[], sync: boolean): Promise<void> {
     if (this.#failure) throw this.#failure
     // Nothing staged: nothing to make durable, so spare the fsync.
     if (operations.length === 0) return
@@ -308,7 +311,7 @@ export class LevelStorage implements RaftStorage {
       throw error
     }
     try {
-      await chained.write({ sync: true })
+      await chained.write({ sync })
     } catch (error) {
       // After a failed fsync the disk's content is unknown (it may hold the batch or not), so the
       // in-memory bounds can no longer be trusted: fail every later write until the node reopens.
@@ -318,7 +321,7 @@ export class LevelStorage implements RaftStorage {
       throw this.#failure
     }
     this.#durable = next
-    this.#syncedWrites += 1
+    if (sync) this.#syncedWrites += 1
   }
 
   async #readEntries(): Promise<Entry[]> {
