@@ -488,14 +488,7 @@ export class Raft {
       // A node whose term ran ahead during a partition ignores this stale leader's votes under
       // check-quorum, so the stale leader would never learn of the higher term. Answering with
       // our term makes it step down and lets a fresh election include us (etcd's fix).
-      this.#send({
-        type: 'appendResponse',
-        to: message.from,
-        index: 0,
-        reject: false,
-        hintIndex: 0,
-        hintTerm: 0,
-      })
+      this.#acknowledge(message.from, 0)
     } else if (message.type === 'vote' && message.prevote) {
       this.#send({ type: 'voteResponse', to: message.from, prevote: true, reject: true })
     }
@@ -568,14 +561,7 @@ export class Raft {
   #handleAppend(message: Extract<Message, { type: 'append' }>): void {
     const log = this.#log
     if (message.prevIndex < log.committed) {
-      this.#send({
-        type: 'appendResponse',
-        to: message.from,
-        index: log.committed,
-        reject: false,
-        hintIndex: 0,
-        hintTerm: 0,
-      })
+      this.#acknowledge(message.from, log.committed)
       return
     }
     if (!log.matchTerm(message.prevIndex, message.prevTerm)) {
@@ -594,14 +580,7 @@ export class Raft {
     if (changedFrom > 0) this.#updateMembershipFrom(changedFrom)
     const lastNew = message.prevIndex + message.entries.length
     log.commitTo(Math.min(message.commit, lastNew))
-    this.#send({
-      type: 'appendResponse',
-      to: message.from,
-      index: lastNew,
-      reject: false,
-      hintIndex: 0,
-      hintTerm: 0,
-    })
+    this.#acknowledge(message.from, lastNew)
   }
 
   #handleSnapshotChunk(message: Extract<Message, { type: 'snapshot' }>): void {
@@ -610,14 +589,7 @@ export class Raft {
       this.#send({ type: 'snapshotResponse', to: message.from, snapshotIndex: meta.index, offset, reject })
     if (meta.index <= this.#log.committed) {
       this.#reception = null
-      this.#send({
-        type: 'appendResponse',
-        to: message.from,
-        index: this.#log.committed,
-        reject: false,
-        hintIndex: 0,
-        hintTerm: 0,
-      })
+      this.#acknowledge(message.from, this.#log.committed)
       return
     }
     let reception = this.#reception
@@ -646,14 +618,12 @@ export class Raft {
     this.#reception = null
     const data = concatBytes(reception.chunks, reception.totalBytes)
     this.#installSnapshot({ meta, data })
-    this.#send({
-      type: 'appendResponse',
-      to: message.from,
-      index: this.#log.committed,
-      reject: false,
-      hintIndex: 0,
-      hintTerm: 0,
-    })
+    this.#acknowledge(message.from, this.#log.committed)
+  }
+
+  /** Tell the leader our log matches its log up to `index` (durable once this Ready is). */
+  #acknowledge(leader: NodeId, index: number): void {
+    this.#send({ type: 'appendResponse', to: leader, index, reject: false, hintIndex: 0, hintTerm: 0 })
   }
 
   #installSnapshot(snapshot: Snapshot): void {

@@ -3,7 +3,7 @@
 import { availableParallelism } from 'node:os'
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
 import { runSeed, type SeedOptions, type SeedResult } from './run-seed.ts'
-import type { FaultCounts } from './world.ts'
+import { type FaultCounts, noFaults } from './world.ts'
 
 export interface SeedsOptions {
   readonly firstSeed: number
@@ -47,14 +47,7 @@ export async function runSeeds(options: SeedsOptions): Promise<SimulationReport>
       ? 1
       : Math.min(options.workers ?? availableParallelism(), Math.floor(seedList.length / seedsPerWorkerMin)),
   )
-  const faultCounts: FaultCounts = {
-    drop: 0,
-    partition: 0,
-    crash: 0,
-    membership: 0,
-    transfer: 0,
-    snapshot: 0,
-  }
+  const faultCounts = noFaults()
   const failedSeeds: number[] = []
   const collect = (result: SeedResult): void => {
     options.onResult?.(result)

@@ -18,6 +18,10 @@ export interface FaultCounts {
   snapshot: number
 }
 
+export function noFaults(): FaultCounts {
+  return { drop: 0, partition: 0, crash: 0, membership: 0, transfer: 0, snapshot: 0 }
+}
+
 export class SimNetwork {
   readonly #world: World
   /** Directed links cut by partitions: `from>to`. */
@@ -81,14 +85,7 @@ export class World implements SimHost {
   readonly checker = new SafetyChecker()
   readonly network: SimNetwork
   readonly nodes = new Map<NodeId, SimNode>()
-  readonly faultCounts: FaultCounts = {
-    drop: 0,
-    partition: 0,
-    crash: 0,
-    membership: 0,
-    transfer: 0,
-    snapshot: 0,
-  }
+  readonly faultCounts: FaultCounts = noFaults()
   readonly tickMs: number
   readonly unsafeAckBeforePersist: boolean
   readonly #options: WorldOptions
