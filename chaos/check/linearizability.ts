@@ -2,7 +2,8 @@
 // order of the operations, consistent with their real-time order, explains every answer a client
 // saw. It owns the register model (put, get, compare-and-set, delete on one key) and the search:
 // Wing & Gong's algorithm with Lowe's cache, as in Porcupine (github.com/anishathalye/porcupine),
-// run once per key because linearizability is compositional (Herlihy & Wing's locality).
+// run once per key because linearizability is compositional (Herlihy & Wing's locality), with
+// reductions that keep operations whose answer was lost from making the search exponential.
 
 export type KvInput =
   | { readonly kind: 'put'; readonly key: string; readonly value: string }
@@ -386,7 +387,9 @@ type Frame =
  * from the front); at a return, the operation it ends could not be placed, so undo the latest
  * choice and try the next candidate after it. Lowe's cache skips a configuration already
  * explored, which makes the usual search near linear. The stack is explicit because histories
- * hold thousands of operations.
+ * hold thousands of operations. One check is added ahead of Porcupine: a move that overwrites a
+ * value only one operation writes, while an answered operation has yet to read it, is a dead end
+ * (the value can never come back), so it is cut at once instead of after exploring all below it.
  *
  * Unanswered operations are Porcupine's calls that return at +Infinity: they stay candidates from
  * their call on, and need never be linearized. Left as they are, k of them pending together
