@@ -8,9 +8,9 @@
 // goes into the next cycle's single batch, so the disk sees one synced write per cycle (group commit).
 
 import { randomBytes } from 'node:crypto'
-import type { Raft, RaftRefusal, RaftStatus } from '../raft/raft.ts'
+import type { ProposalResult, Raft, RaftRefusal, RaftStatus } from '../raft/raft.ts'
 import { persistReady, persistSnapshot, type RaftStorage } from '../raft/storage.ts'
-import type { Entry, Message, NodeId, Ready, Snapshot } from '../raft/types.ts'
+import type { ConfigChange, Entry, Message, NodeId, Ready, Snapshot } from '../raft/types.ts'
 
 /** Inputs waiting for the next cycle; beyond this, messages are dropped and requests refused. */
 export const inboxMaxDefault = 65_536
@@ -183,6 +183,8 @@ type Input =
   | { readonly kind: 'message'; readonly message: Message }
   | { readonly kind: 'propose'; readonly data: Uint8Array; readonly waiter: ProposalWaiter }
   | { readonly kind: 'read'; readonly waiter: ReadWaiter }
+  | { readonly kind: 'configChange'; readonly change: ConfigChange; readonly waiter: ProposalWaiter }
+  | { readonly kind: 'transfer'; readonly target: NodeId; readonly waiter: Waiter<void> }
 
 const tickInput: Input = { kind: 'tick' }
 
@@ -279,6 +281,29 @@ export class RaftHost {
     return promise
   }
 
+  /**
+   * A membership change (one at a time, leader only): resolves once its entry is applied here.
+   * Refused with `ConfigPendingError` while another change is in progress.
+   */
+  proposeConfigChange(change: ConfigChange, options: RequestOptions = {}): Promise<{ index: number }> {
+    const { promise, resolve, reject } = Promise.withResolvers<{ index: number }>()
+    const waiter = new Waiter(resolve, reject)
+    if (this.#admit(waiter, 'membership change', options.timeoutMs ?? proposalTimeoutMsDefault)) {
+      this.#push({ kind: 'configChange', change, waiter })
+    }
+    return promise
+  }
+
+  /** Asks the core to hand leadership to `target`; resolves once the transfer has started. */
+  transferLeadership(target: NodeId, options: RequestOptions = {}): Promise<void> {
+    const { promise, resolve, reject } = Promise.withResolvers<void>()
+    const waiter = new Waiter(resolve, reject)
+    if (this.#admit(waiter, 'leader transfer', options.timeoutMs ?? proposalTimeoutMsDefault)) {
+      this.#push({ kind: 'transfer', target, waiter })
+    }
+    return promise
+  }
+
   /** A linearizable read: resolves with a read index once this node has applied it (ReadIndex). */
   read(options: RequestOptions = {}): Promise<number> {
     const { promise, resolve, reject } = Promise.withResolvers<number>()
@@ -365,23 +390,33 @@ export class RaftHost {
           raft.step(input.message)
           break
         case 'propose':
-          this.#propose(input.data, input.waiter)
+          this.#propose(input.waiter, () => raft.propose(input.data))
           break
         case 'read':
           this.#read(input.waiter)
           break
+        case 'configChange':
+          this.#propose(input.waiter, () => raft.proposeConfigChange(input.change))
+          break
+        case 'transfer': {
+          if (input.waiter.settled) break
+          const result = raft.transferLeadership(input.target)
+          if (result.ok) input.waiter.resolve()
+          else input.waiter.reject(refusalError(result.refusal))
+          break
+        }
       }
     }
   }
 
-  #propose(data: Uint8Array, waiter: ProposalWaiter): void {
+  #propose(waiter: ProposalWaiter, append: () => ProposalResult): void {
     if (waiter.settled) return // timed out while queued: do not write it
     if (this.#proposals.size >= this.#proposalsWaitingMax) this.#forgetSettled()
     if (this.#proposals.size >= this.#proposalsWaitingMax) {
       waiter.reject(new BusyError('too many proposals waiting'))
       return
     }
-    const result = this.#raft.propose(data)
+    const result = append()
     if (!result.ok) {
       waiter.reject(refusalError(result.refusal))
       return

@@ -1,32 +1,85 @@
 #!/usr/bin/env node
-// `cox`: the project's command line. The agent and the cluster commands join it as they are
-// built; the simulator runs through `npm run sim` (chaos/ sits above node/ in the layering).
+// `cox`: the project's command line. `cox agent` runs a node; `cox up` a local cluster; the other
+// commands reach a cluster through its API exactly as kubectl does (--kubeconfig, KUBECONFIG,
+// --context), or work on a stopped node's data directory (snapshot restore, recover).
+//
+// Exit codes: 0 done; 1 the operation failed (the message says why); 2 the command line is wrong.
 
 import { readFileSync } from 'node:fs'
+import { runAgent } from './agent-command.ts'
+import { runClusterCommand } from './cluster-commands.ts'
+import { runRecover, runSnapshotRestore } from './offline-commands.ts'
+import { runUp } from './up.ts'
+import { UsageError } from './usage.ts'
 
 const usage = `usage: cox <command> [options]
 
-commands:
-  version        print the version of coxswain
+node and local clusters:
+  agent --data DIR [--join TOKEN] [--listen MULTIADDR] [--advertise MULTIADDR] [--api HOST:PORT]
+        [--name NAME] [--role auto|worker] [--voters 1|3|5] [--standbys N] [--autopilot-grace-ms MS]
+        [--runtime auto|docker|process|sim]
+                                 run one node: bootstrap a cluster, join one, or resume from DIR
+  up [--nodes 3] [--dir DIR] [--runtime R] [--json]
+                                 run a local cluster of N agents on loopback until Ctrl-C
 
-The simulator runs with: npm run sim -- [--seeds N] [--seed S] [--nodes 3|5] [--json]`
+cluster (through the API; --kubeconfig FILE, --context NAME, or KUBECONFIG):
+  cluster status [-o json]       members, roles, leader, progress
+  cluster config [KEY=VALUE...]  show or change cluster settings (voters, standbys, autopilotGraceMs, ...)
+  cluster remove NODE            remove a member (by name or id)
+  token join                     print a token that lets a new node join
+  snapshot save FILE             write the cluster state to FILE
 
-const [command] = process.argv.slice(2)
+offline (the agent on DIR must be stopped):
+  snapshot restore FILE --data DIR [--listen MULTIADDR] [--api HOST:PORT] [--name NAME]
+                                 found a new one-node cluster in DIR from a saved snapshot
+  cluster recover --force-new-cluster --data DIR
+                                 make a lone survivor the only voter when quorum is lost for good
 
-switch (command) {
-  case 'version':
-  case '--version': {
-    const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))
-    process.stdout.write(`coxswain ${packageJson.version} (node ${process.version})\n`)
-    break
+  version                        print the version`
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  switch (command) {
+    case 'version':
+    case '--version': {
+      const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))
+      process.stdout.write(`coxswain ${packageJson.version} (node ${process.version})\n`)
+      return 0
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${usage}\n`)
+      return 0
+    case 'agent':
+      return runAgent(rest)
+    case 'up':
+      return runUp(rest)
+    case 'snapshot':
+      if (rest[0] === 'restore') return runSnapshotRestore(rest.slice(1))
+      return runClusterCommand(command, rest)
+    case 'cluster':
+      if (rest[0] === 'recover') return runRecover(rest.slice(1))
+      return runClusterCommand(command, rest)
+    case 'token':
+      return runClusterCommand(command, rest)
+    default:
+      throw new UsageError(`unknown command "${command}"`)
   }
-  case undefined:
-  case 'help':
-  case '--help':
-  case '-h':
-    process.stdout.write(`${usage}\n`)
-    break
-  default:
-    process.stderr.write(`cox: unknown command "${command}"\n${usage}\n`)
-    process.exitCode = 2
 }
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (error: Error) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`cox: ${error.message}\n\n${usage}\n`)
+      process.exitCode = 2
+      return
+    }
+    process.stderr.write(`cox: ${error.message}\n`)
+    process.exitCode = 1
+  },
+)
