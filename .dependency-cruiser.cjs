@@ -15,7 +15,8 @@ const config = {
   forbidden: [
     {
       name: 'core-is-pure',
-      comment: 'core/ imports nothing outside core/ but msgpackr (a pure codec for its versioned formats): no other layer, no node built-in.',
+      comment:
+        'core/ imports nothing outside core/ but msgpackr (a pure codec for its versioned formats): no other layer, no node built-in.',
       severity: 'error',
       from: { path: '^core/' },
       to: { pathNot: '^core/|^node_modules/msgpackr/' },
