@@ -74,6 +74,15 @@ test('3 voters from one token, 2 standbys, a worker; a SIGKILLed voter is replac
     })
     assert.ok(!final!.members.some((m) => m.id === victimId), 'the dead voter is no longer a member')
 
+    // The removed voter comes back: it finds itself removed, discards its old log and joins again,
+    // as a worker since the voters and standbys are all there.
+    await cluster.restart(victim)
+    await waitFor(`${victim} to rejoin as a worker`, 30_000, async () => {
+      const roles = rolesOf(await cluster.status(status.leader!.name))
+      return roles[victim] === 'worker'
+    })
+    assert.match(cluster.logTail(victim, 200), /discarding its replica and joining again/)
+
     // The cluster still takes writes, through any survivor.
     const written = await cluster.request('n6', 'PUT', '/cox/v1/kv/after-heal', 'yes')
     assert.ok(written.status === 201, `write after healing: ${written.status} ${written.text()}`)
