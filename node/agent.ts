@@ -107,6 +107,7 @@ export class Agent {
   readonly #secrets: ClusterSecrets
   #replica: Replica | null = null
   #replicaChanging: Promise<void> | null = null
+  #opening: Promise<void> | null = null
   readonly #options: AgentOptions
   readonly #transport: RaftTransport
   #http: HttpServer | null = null
@@ -294,9 +295,10 @@ export class Agent {
 
   // ---------------------------------------------------------------- the replica
 
-  async #openReplica(bootstrap: boolean): Promise<void> {
-    if (this.#replica) return
-    this.#replica = await Replica.open({
+  /** Opens the replica once, however many callers ask at the same time (a join and Raft traffic). */
+  #openReplica(bootstrap: boolean): Promise<void> {
+    if (this.#replica) return Promise.resolve()
+    this.#opening ??= Replica.open({
       directory: this.paths.raft,
       id: this.mesh.id,
       bootstrap,
@@ -309,6 +311,13 @@ export class Agent {
         void this.stop()
       },
     })
+      .then((replica) => {
+        this.#replica = replica
+      })
+      .finally(() => {
+        this.#opening = null
+      })
+    return this.#opening
   }
 
   async #closeReplica(discard: boolean): Promise<void> {
@@ -327,7 +336,7 @@ export class Agent {
     }
     // The leader sends Raft traffic only to members of its configuration: this node was added
     // (a worker raised to standby). Open an empty replica; Raft resends what was dropped.
-    if (!this.#replicaChanging && !this.#stopping && message.type !== 'timeoutNow') {
+    if (!this.#replicaChanging && !this.#opening && !this.#stopping && message.type !== 'timeoutNow') {
       this.#changeReplica(async () => {
         this.logger.info({ from: message.from }, 'the leader added this node to Raft: opening a replica')
         await this.#openReplica(false)
@@ -777,6 +786,7 @@ export class Agent {
     await this.#handOverLeadership().catch(() => {})
     await this.#http?.close().catch(() => {})
     await this.#replicaChanging
+    await this.#opening?.catch(() => {})
     await this.#closeReplica(false).catch((error) =>
       this.logger.error({ err: error }, 'closing the replica failed'),
     )
