@@ -5,6 +5,7 @@
 // anything that must vary (ids, times) arrives inside the command, fixed by the leader.
 
 import { Packr } from 'msgpackr'
+import { type ApiCommand, type ApiResult, ObjectStore, type WatchChange } from './api/store.ts'
 
 export type MemberRole = 'voter' | 'standby' | 'worker'
 
@@ -77,6 +78,8 @@ export type Command =
       readonly ifVersion?: number
     }
   | { readonly type: 'kvDelete'; readonly key: string; readonly ifVersion?: number }
+  /** A write to the Kubernetes API objects. */
+  | { readonly type: 'api'; readonly command: ApiCommand }
 
 export interface TokenHash {
   /** SHA-256 of the bearer token, hex. The token itself never enters the log. */
@@ -85,7 +88,13 @@ export interface TokenHash {
 }
 
 export type CommandResult =
-  | { readonly ok: true; readonly role?: MemberRole; readonly version?: number; readonly created?: boolean }
+  | {
+      readonly ok: true
+      readonly role?: MemberRole
+      readonly version?: number
+      readonly created?: boolean
+      readonly api?: ApiResult
+    }
   | { readonly ok: false; readonly code: 'preconditionFailed'; readonly version: number }
   | { readonly ok: false; readonly code: 'notFound' | 'invalid'; readonly message: string }
 
@@ -97,6 +106,9 @@ export class ClusterState {
   readonly removed = new Set<string>()
   readonly tokens = new Map<string, TokenHash>()
   readonly kv = new Map<string, KvRecord>()
+  objects = new ObjectStore()
+  /** The watch events of the last command applied (API objects only). */
+  lastChanges: readonly WatchChange[] = []
 
   count(role: MemberRole): number {
     let n = 0
@@ -113,6 +125,7 @@ export class ClusterState {
 
   /** Applies one committed command; `index` is its log index. Invalid commands change nothing. */
   apply(index: number, command: Command): CommandResult {
+    this.lastChanges = []
     switch (command.type) {
       case 'bootstrap': {
         if (this.clusterId !== '') return invalid('the cluster is already bootstrapped')
@@ -184,6 +197,11 @@ export class ClusterState {
         }
         this.kv.delete(command.key)
         return { ok: true, version: index }
+      }
+      case 'api': {
+        const { result, changes } = this.objects.apply(index, command.command)
+        this.lastChanges = changes
+        return { ok: true, api: result }
       }
       default:
         return invalid(`unknown command type ${String((command as { type?: unknown }).type)}`)
@@ -278,6 +296,7 @@ const commandTypes: ReadonlySet<string> = new Set([
   'addToken',
   'kvPut',
   'kvDelete',
+  'api',
 ])
 
 export function decodeCommand(bytes: Uint8Array): Command {
@@ -303,6 +322,7 @@ interface EncodedState {
   readonly removed: string[]
   readonly tokens: TokenHash[]
   readonly kv: [string, Uint8Array, number][]
+  readonly objects?: ReturnType<ObjectStore['toData']>
 }
 
 function encodeState(state: ClusterState): Uint8Array {
@@ -313,6 +333,7 @@ function encodeState(state: ClusterState): Uint8Array {
     removed: [...state.removed],
     tokens: [...state.tokens.values()],
     kv: [...state.kv].map(([key, record]) => [key, record.value, record.version]),
+    objects: state.objects.toData(),
   }
   return versioned(stateFormatVersion, encoded)
 }
@@ -326,5 +347,6 @@ function decodeState(bytes: Uint8Array): ClusterState {
   for (const id of encoded.removed) state.removed.add(id)
   for (const token of encoded.tokens) state.tokens.set(token.sha256, token)
   for (const [key, value, version] of encoded.kv) state.kv.set(key, { value, version })
+  state.objects = ObjectStore.fromData(encoded.objects)
   return state
 }

@@ -1,0 +1,466 @@
+// The replicated store of API objects: the part of the state machine that holds Kubernetes
+// objects. It applies already-validated commands (the API server validated, defaulted and fixed
+// every non-deterministic value — uid, timestamps, generated names — into the command on the
+// leader), and enforces what depends on the state itself: existence, optimistic concurrency on
+// resourceVersion, namespaces that exist and are not terminating, generation bumps on spec
+// changes, finalizers, and cascading deletion through ownerReferences. resourceVersion is the Raft
+// index of the write. Each apply also reports the watch events it caused, in order.
+
+import type { KubeObject } from './object.ts'
+
+/** What the store needs to know of a resource type; the registry lives in resources.ts. */
+export interface ResourceRef {
+  readonly group: string
+  readonly plural: string
+  readonly kind: string
+  readonly namespaced: boolean
+  /** Whether writes to the main resource keep the stored status (a /status subresource exists). */
+  readonly hasStatus: boolean
+}
+
+export interface Expectations {
+  readonly resourceVersion?: string
+  readonly uid?: string
+}
+
+export type PropagationPolicy = 'Background' | 'Foreground' | 'Orphan'
+
+export type ApiCommand =
+  | { readonly op: 'create'; readonly resource: ResourceRef; readonly object: KubeObject }
+  | {
+      readonly op: 'update'
+      readonly resource: ResourceRef
+      readonly object: KubeObject
+      /** `status` writes only the status; null writes everything but the status (when it has one). */
+      readonly subresource: 'status' | null
+      readonly expected?: Expectations
+      /** When it has finalizers that all go, the object is removed at this time. */
+      readonly now: string
+    }
+  | {
+      readonly op: 'delete'
+      readonly resource: ResourceRef
+      readonly namespace: string
+      readonly name: string
+      readonly propagation: PropagationPolicy
+      readonly expected?: Expectations
+      readonly now: string
+    }
+  /** Several commands in one entry, each answered (a controller's plan); stops at none. */
+  | { readonly op: 'batch'; readonly commands: readonly ApiCommand[] }
+
+export interface ApiFailure {
+  readonly ok: false
+  readonly code: number
+  readonly reason: 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Forbidden' | 'Invalid'
+  readonly message: string
+  readonly details: { readonly name: string; readonly group: string; readonly kind: string }
+}
+
+export type ApiResult =
+  | { readonly ok: true; readonly object: KubeObject | null; readonly results?: readonly ApiResult[] }
+  | ApiFailure
+
+export interface WatchChange {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED'
+  /** `group/plural` of the object's resource. */
+  readonly resource: string
+  readonly object: KubeObject
+}
+
+const namespaces: ResourceRef = {
+  group: '',
+  plural: 'namespaces',
+  kind: 'Namespace',
+  namespaced: false,
+  hasStatus: true,
+}
+
+/** The Service range 10.96.0.0/16 as offsets; .0.1 is kept for the `kubernetes` Service. */
+const serviceRangeFirst = 2
+const serviceRangeLast = 0xfffe
+
+export const resourceKey = (resource: Pick<ResourceRef, 'group' | 'plural'>): string =>
+  `${resource.group}/${resource.plural}`
+const objectKey = (namespace: string, name: string): string => `${namespace}/${name}`
+
+export class ObjectStore {
+  /** resource key → "namespace/name" → object (cluster-scoped objects have namespace ""). */
+  readonly #objects = new Map<string, Map<string, KubeObject>>()
+  /** What each resource key is, for cascading deletion across resources. */
+  readonly #resources = new Map<string, ResourceRef>()
+  #changes: WatchChange[] = []
+
+  get(
+    resource: Pick<ResourceRef, 'group' | 'plural'>,
+    namespace: string,
+    name: string,
+  ): KubeObject | undefined {
+    return this.#objects.get(resourceKey(resource))?.get(objectKey(namespace, name))
+  }
+
+  /** Objects of a resource, in one namespace or all, sorted by namespace and name. */
+  list(resource: Pick<ResourceRef, 'group' | 'plural'>, namespace?: string): KubeObject[] {
+    const all = [...(this.#objects.get(resourceKey(resource))?.entries() ?? [])]
+    return all
+      .filter(([key]) => namespace === undefined || key.startsWith(`${namespace}/`))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, object]) => object)
+  }
+
+  /** Number of objects of every resource. */
+  get size(): number {
+    let n = 0
+    for (const objects of this.#objects.values()) n += objects.size
+    return n
+  }
+
+  /** Applies one committed command at log index `index`; `changes` then lists its watch events. */
+  apply(index: number, command: ApiCommand): { result: ApiResult; changes: WatchChange[] } {
+    this.#changes = []
+    const result = this.#apply(index, command)
+    return { result, changes: this.#changes }
+  }
+
+  #apply(index: number, command: ApiCommand): ApiResult {
+    switch (command.op) {
+      case 'create':
+        return this.#create(index, command.resource, command.object)
+      case 'update':
+        return this.#update(index, command)
+      case 'delete':
+        return this.#delete(index, command)
+      case 'batch':
+        return { ok: true, object: null, results: command.commands.map((c) => this.#apply(index, c)) }
+      default:
+        return failure(
+          422,
+          'Invalid',
+          `unknown operation ${String((command as { op?: unknown }).op)}`,
+          '',
+          null,
+        )
+    }
+  }
+
+  #create(index: number, resource: ResourceRef, object: KubeObject): ApiResult {
+    const name = object.metadata.name ?? ''
+    const namespace = resource.namespaced ? (object.metadata.namespace ?? '') : ''
+    if (this.get(resource, namespace, name)) {
+      return failure(409, 'AlreadyExists', `${describe(resource)} "${name}" already exists`, name, resource)
+    }
+    if (resource.namespaced) {
+      const home = this.get(namespaces, '', namespace)
+      if (!home) return failure(404, 'NotFound', `namespaces "${namespace}" not found`, namespace, namespaces)
+      if (home.metadata.deletionTimestamp) {
+        return failure(
+          403,
+          'Forbidden',
+          `${describe(resource)} "${name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
+          name,
+          resource,
+        )
+      }
+    }
+    let stored: KubeObject = {
+      ...object,
+      metadata: { ...object.metadata, resourceVersion: String(index), generation: 1 },
+    }
+    if (resource.group === '' && resource.plural === 'services') {
+      const allocated = this.#withClusterIp(stored)
+      if (!allocated) {
+        const asked = (stored.spec as { clusterIP?: string } | undefined)?.clusterIP
+        const message = asked
+          ? `Service "${name}" is invalid: spec.clusterIPs: Invalid value: ["${asked}"]: failed to allocate IP ${asked}: provided IP is already allocated`
+          : 'Internal error occurred: failed to allocate a serviceIP: range is full'
+        return failure(422, 'Invalid', message, name, resource)
+      }
+      stored = allocated
+    }
+    this.#put(resource, namespace, name, stored)
+    this.#changes.push({ type: 'ADDED', resource: resourceKey(resource), object: stored })
+    return { ok: true, object: stored }
+  }
+
+  #update(index: number, command: Extract<ApiCommand, { op: 'update' }>): ApiResult {
+    const { resource, object } = command
+    const name = object.metadata.name ?? ''
+    const namespace = resource.namespaced ? (object.metadata.namespace ?? '') : ''
+    const current = this.get(resource, namespace, name)
+    if (!current) return failure(404, 'NotFound', `${describe(resource)} "${name}" not found`, name, resource)
+    const conflict = this.#checkExpected(resource, current, command.expected ?? expectationsOf(object))
+    if (conflict) return conflict
+    const next = mergeWrite(resource, current, object, command.subresource)
+    if (deepEqual(withoutVersion(next), withoutVersion(current))) return { ok: true, object: current }
+    const stored: KubeObject = { ...next, metadata: { ...next.metadata, resourceVersion: String(index) } }
+    if (stored.metadata.deletionTimestamp && (stored.metadata.finalizers ?? []).length === 0) {
+      this.#remove(resource, namespace, name, stored)
+      return { ok: true, object: stored }
+    }
+    this.#put(resource, namespace, name, stored)
+    this.#changes.push({ type: 'MODIFIED', resource: resourceKey(resource), object: stored })
+    return { ok: true, object: stored }
+  }
+
+  #delete(index: number, command: Extract<ApiCommand, { op: 'delete' }>): ApiResult {
+    const { resource, name } = command
+    const namespace = resource.namespaced ? command.namespace : ''
+    const current = this.get(resource, namespace, name)
+    if (!current) return failure(404, 'NotFound', `${describe(resource)} "${name}" not found`, name, resource)
+    const conflict = this.#checkExpected(resource, current, command.expected)
+    if (conflict) return conflict
+    return {
+      ok: true,
+      object: this.#deleteObject(index, resource, current, command.propagation, command.now),
+    }
+  }
+
+  /** Deletes one object and what it owns; returns the object as it ends (or stays, terminating). */
+  #deleteObject(
+    index: number,
+    resource: ResourceRef,
+    current: KubeObject,
+    propagation: PropagationPolicy,
+    now: string,
+  ): KubeObject {
+    const namespace = resource.namespaced ? (current.metadata.namespace ?? '') : ''
+    const name = current.metadata.name ?? ''
+    const uid = current.metadata.uid
+    if (uid) this.#cascade(index, uid, propagation, now)
+    if (resource.plural === 'namespaces' && resource.group === '') this.#emptyNamespace(index, name, now)
+    if ((current.metadata.finalizers ?? []).length > 0) {
+      if (current.metadata.deletionTimestamp) return current
+      const terminating: KubeObject = {
+        ...current,
+        metadata: { ...current.metadata, deletionTimestamp: now, resourceVersion: String(index) },
+      }
+      this.#put(resource, namespace, name, terminating)
+      this.#changes.push({ type: 'MODIFIED', resource: resourceKey(resource), object: terminating })
+      return terminating
+    }
+    const gone: KubeObject = { ...current, metadata: { ...current.metadata, resourceVersion: String(index) } }
+    this.#remove(resource, namespace, name, gone)
+    return gone
+  }
+
+  /** Dependents of `uid` are deleted (Background, Foreground) or let go (Orphan). */
+  #cascade(index: number, uid: string, propagation: PropagationPolicy, now: string): void {
+    for (const [key, objects] of this.#objects) {
+      const resource = this.#resources.get(key)!
+      for (const dependent of [...objects.values()]) {
+        const owners = dependent.metadata.ownerReferences ?? []
+        if (!owners.some((owner) => owner.uid === uid)) continue
+        if (propagation === 'Orphan') {
+          const released: KubeObject = {
+            ...dependent,
+            metadata: {
+              ...dependent.metadata,
+              ownerReferences: owners.filter((owner) => owner.uid !== uid),
+              resourceVersion: String(index),
+            },
+          }
+          this.#put(resource, released.metadata.namespace ?? '', released.metadata.name ?? '', released)
+          this.#changes.push({ type: 'MODIFIED', resource: key, object: released })
+        } else if (!dependent.metadata.deletionTimestamp) {
+          this.#deleteObject(index, resource, dependent, propagation, now)
+        }
+      }
+    }
+  }
+
+  #emptyNamespace(index: number, namespace: string, now: string): void {
+    for (const [key, objects] of this.#objects) {
+      const resource = this.#resources.get(key)!
+      if (!resource.namespaced) continue
+      for (const object of [...objects.values()]) {
+        if (object.metadata.namespace === namespace && !object.metadata.deletionTimestamp) {
+          this.#deleteObject(index, resource, object, 'Background', now)
+        }
+      }
+    }
+  }
+
+  /**
+   * A Service without a cluster IP gets the lowest free address of the range: a choice made by the
+   * state machine itself, so every replica makes the same one. Null when the range is full.
+   */
+  #withClusterIp(service: KubeObject): KubeObject | null {
+    const spec = (service.spec ?? {}) as { type?: string; clusterIP?: string }
+    const used = new Set<string>()
+    for (const other of this.#objects.get('/services')?.values() ?? []) {
+      const ip = (other.spec as { clusterIP?: string } | undefined)?.clusterIP
+      if (ip && ip !== 'None') used.add(ip)
+    }
+    if (spec.type === 'ExternalName' || spec.clusterIP === 'None') return service
+    if (spec.clusterIP !== undefined && spec.clusterIP !== '')
+      return used.has(spec.clusterIP) ? null : service
+    for (let n = serviceRangeFirst; n <= serviceRangeLast; n++) {
+      const ip = `10.96.${n >> 8}.${n & 0xff}`
+      if (!used.has(ip)) return { ...service, spec: { ...spec, clusterIP: ip, clusterIPs: [ip] } }
+    }
+    return null
+  }
+
+  #checkExpected(
+    resource: ResourceRef,
+    current: KubeObject,
+    expected: Expectations | undefined,
+  ): ApiFailure | null {
+    const name = current.metadata.name ?? ''
+    if (expected?.uid && expected.uid !== current.metadata.uid) {
+      return failure(
+        409,
+        'Conflict',
+        `Precondition failed: UID in precondition: ${expected.uid}, UID in object meta: ${current.metadata.uid}`,
+        name,
+        resource,
+      )
+    }
+    if (expected?.resourceVersion && expected.resourceVersion !== current.metadata.resourceVersion) {
+      return failure(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on ${describe(resource)} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+        name,
+        resource,
+      )
+    }
+    return null
+  }
+
+  #put(resource: ResourceRef, namespace: string, name: string, object: KubeObject): void {
+    const key = resourceKey(resource)
+    this.#resources.set(key, resource)
+    let objects = this.#objects.get(key)
+    if (!objects) {
+      objects = new Map()
+      this.#objects.set(key, objects)
+    }
+    objects.set(objectKey(namespace, name), object)
+  }
+
+  #remove(resource: ResourceRef, namespace: string, name: string, last: KubeObject): void {
+    this.#objects.get(resourceKey(resource))?.delete(objectKey(namespace, name))
+    this.#changes.push({ type: 'DELETED', resource: resourceKey(resource), object: last })
+  }
+
+  // ---------------------------------------------------------------- snapshots
+
+  /** Plain data for the cluster state's snapshot. */
+  toData(): { resources: ResourceRef[]; objects: [string, KubeObject[]][] } {
+    return {
+      resources: [...this.#resources.values()],
+      objects: [...this.#objects].map(([key, objects]) => [key, [...objects.values()]]),
+    }
+  }
+
+  static fromData(
+    data: { resources: ResourceRef[]; objects: [string, KubeObject[]][] } | undefined,
+  ): ObjectStore {
+    const store = new ObjectStore()
+    if (!data) return store
+    const byKey = new Map(data.resources.map((r) => [resourceKey(r), r]))
+    for (const [key, objects] of data.objects) {
+      const resource = byKey.get(key)
+      if (!resource) continue
+      for (const object of objects) {
+        store.#put(
+          resource,
+          resource.namespaced ? (object.metadata.namespace ?? '') : '',
+          object.metadata.name ?? '',
+          object,
+        )
+      }
+    }
+    return store
+  }
+}
+
+/**
+ * The object a write leaves: identity and bookkeeping stay the store's, the status stays unless
+ * the status is what is written, and the generation moves when anything but metadata and status
+ * changed (Kubernetes' rule, which `kubectl rollout status` relies on).
+ */
+function mergeWrite(
+  resource: ResourceRef,
+  current: KubeObject,
+  written: KubeObject,
+  subresource: 'status' | null,
+): KubeObject {
+  if (subresource === 'status') {
+    return { ...current, status: written.status, metadata: current.metadata } as KubeObject
+  }
+  const next: Record<string, unknown> = { ...written }
+  if (resource.hasStatus) {
+    if ('status' in current) next.status = current.status
+    else delete next.status
+  }
+  const metadata = {
+    ...written.metadata,
+    uid: current.metadata.uid,
+    creationTimestamp: current.metadata.creationTimestamp,
+    deletionTimestamp: current.metadata.deletionTimestamp,
+    generation: current.metadata.generation,
+    resourceVersion: current.metadata.resourceVersion,
+  }
+  for (const key of ['deletionTimestamp', 'uid', 'creationTimestamp', 'generation'] as const) {
+    if (metadata[key] === undefined) delete metadata[key]
+  }
+  const specChanged = !deepEqual(
+    withoutMetaAndStatus(next),
+    withoutMetaAndStatus(current as Record<string, unknown>),
+  )
+  if (specChanged) metadata.generation = (current.metadata.generation ?? 1) + 1
+  return { ...(next as KubeObject), metadata }
+}
+
+function withoutMetaAndStatus(object: Record<string, unknown>): Record<string, unknown> {
+  const { metadata: _metadata, status: _status, ...rest } = object
+  return rest
+}
+
+function withoutVersion(object: KubeObject): KubeObject {
+  const { resourceVersion: _resourceVersion, ...metadata } = object.metadata
+  return { ...object, metadata }
+}
+
+function expectationsOf(object: KubeObject): Expectations {
+  return { resourceVersion: object.metadata.resourceVersion, uid: object.metadata.uid }
+}
+
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false
+  if (Array.isArray(a) !== Array.isArray(b)) return false
+  if (Array.isArray(a)) {
+    const other = b as unknown[]
+    return a.length === other.length && a.every((item, i) => deepEqual(item, other[i]))
+  }
+  const left = Object.entries(a as Record<string, unknown>).filter(([, v]) => v !== undefined)
+  const right = Object.entries(b as Record<string, unknown>).filter(([, v]) => v !== undefined)
+  if (left.length !== right.length) return false
+  const rightMap = new Map(right)
+  return left.every(([key, value]) => rightMap.has(key) && deepEqual(value, rightMap.get(key)))
+}
+
+/** How Kubernetes names a resource in messages: `deployments.apps`, `pods`. */
+export function describe(resource: Pick<ResourceRef, 'group' | 'plural'>): string {
+  return resource.group === '' ? resource.plural : `${resource.plural}.${resource.group}`
+}
+
+function failure(
+  code: number,
+  reason: ApiFailure['reason'],
+  message: string,
+  name: string,
+  resource: Pick<ResourceRef, 'group' | 'plural'> | null,
+): ApiFailure {
+  // Status details name the kind by its plural resource name, as the Kubernetes API server does.
+  return {
+    ok: false,
+    code,
+    reason,
+    message,
+    details: { name, group: resource?.group ?? '', kind: resource?.plural ?? '' },
+  }
+}

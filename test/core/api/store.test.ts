@@ -1,0 +1,411 @@
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import type { KubeObject } from '../../../core/api/object.ts'
+import { type ApiCommand, ObjectStore, type ResourceRef } from '../../../core/api/store.ts'
+import { ClusterState, decodeCommand, encodeCommand } from '../../../core/cluster.ts'
+
+const test = suite('core: api object store')
+
+const namespaces: ResourceRef = {
+  group: '',
+  plural: 'namespaces',
+  kind: 'Namespace',
+  namespaced: false,
+  hasStatus: true,
+}
+const deployments: ResourceRef = {
+  group: 'apps',
+  plural: 'deployments',
+  kind: 'Deployment',
+  namespaced: true,
+  hasStatus: true,
+}
+const replicasets: ResourceRef = {
+  group: 'apps',
+  plural: 'replicasets',
+  kind: 'ReplicaSet',
+  namespaced: true,
+  hasStatus: true,
+}
+const configmaps: ResourceRef = {
+  group: '',
+  plural: 'configmaps',
+  kind: 'ConfigMap',
+  namespaced: true,
+  hasStatus: false,
+}
+const services: ResourceRef = {
+  group: '',
+  plural: 'services',
+  kind: 'Service',
+  namespaced: true,
+  hasStatus: true,
+}
+const now = '2026-11-26T00:00:00Z'
+
+function object(
+  kind: string,
+  name: string,
+  extra: Partial<KubeObject> & { namespace?: string; uid?: string } = {},
+): KubeObject {
+  const { namespace, uid, ...rest } = extra
+  return {
+    apiVersion: kind === 'Deployment' || kind === 'ReplicaSet' ? 'apps/v1' : 'v1',
+    kind,
+    ...rest,
+    metadata: {
+      name,
+      ...(namespace ? { namespace } : {}),
+      uid: uid ?? `uid-${name}`,
+      ...(rest.metadata ?? {}),
+    },
+  }
+}
+
+function withNamespace(store: ObjectStore, name = 'default', index = 1): void {
+  const { result } = store.apply(index, {
+    op: 'create',
+    resource: namespaces,
+    object: object('Namespace', name),
+  })
+  assert.ok(result.ok)
+}
+
+test('create sets resourceVersion to the index and generation 1; a second create is AlreadyExists', () => {
+  const store = new ObjectStore()
+  withNamespace(store)
+  const created = store.apply(2, {
+    op: 'create',
+    resource: deployments,
+    object: object('Deployment', 'web', { namespace: 'default', spec: { replicas: 1 } }),
+  })
+  assert.ok(created.result.ok)
+  const stored = store.get(deployments, 'default', 'web')!
+  assert.is(stored.metadata.resourceVersion, '2')
+  assert.is(stored.metadata.generation, 1)
+  assert.equal(
+    created.changes.map((c) => c.type),
+    ['ADDED'],
+  )
+  const again = store.apply(3, {
+    op: 'create',
+    resource: deployments,
+    object: object('Deployment', 'web', { namespace: 'default' }),
+  })
+  assert.equal(again.result, {
+    ok: false,
+    code: 409,
+    reason: 'AlreadyExists',
+    message: 'deployments.apps "web" already exists',
+    details: { name: 'web', group: 'apps', kind: 'deployments' },
+  })
+  assert.equal(again.changes, [])
+})
+
+test('create in a missing or terminating namespace is refused', () => {
+  const store = new ObjectStore()
+  const missing = store.apply(1, {
+    op: 'create',
+    resource: configmaps,
+    object: object('ConfigMap', 'c', { namespace: 'nope' }),
+  })
+  assert.is(missing.result.ok, false)
+  assert.is((missing.result as { code: number }).code, 404)
+  withNamespace(store, 'dying', 2)
+  store.apply(3, {
+    op: 'update',
+    resource: namespaces,
+    object: object('Namespace', 'dying', {
+      metadata: { name: 'dying', uid: 'uid-dying', finalizers: ['keep'] },
+    }),
+    subresource: null,
+    now,
+  })
+  store.apply(4, {
+    op: 'delete',
+    resource: namespaces,
+    namespace: '',
+    name: 'dying',
+    propagation: 'Background',
+    now,
+  })
+  assert.ok(
+    store.get(namespaces, '', 'dying')?.metadata.deletionTimestamp,
+    'terminating, held by its finalizer',
+  )
+  const refused = store.apply(5, {
+    op: 'create',
+    resource: configmaps,
+    object: object('ConfigMap', 'c', { namespace: 'dying' }),
+  })
+  assert.is((refused.result as { code: number }).code, 403)
+})
+
+test('update: stale resourceVersion conflicts; a spec change bumps generation, a label change does not', () => {
+  const store = new ObjectStore()
+  withNamespace(store)
+  store.apply(2, {
+    op: 'create',
+    resource: deployments,
+    object: object('Deployment', 'web', { namespace: 'default', spec: { replicas: 1 } }),
+  })
+  const stale = store.apply(3, {
+    op: 'update',
+    resource: deployments,
+    object: object('Deployment', 'web', { namespace: 'default', spec: { replicas: 2 } }),
+    subresource: null,
+    expected: { resourceVersion: '1' },
+    now,
+  })
+  assert.is((stale.result as { code: number }).code, 409)
+  assert.match((stale.result as { message: string }).message, /the object has been modified/)
+  const scaled = store.apply(4, {
+    op: 'update',
+    resource: deployments,
+    object: object('Deployment', 'web', { namespace: 'default', spec: { replicas: 2 } }),
+    subresource: null,
+    expected: { resourceVersion: '2' },
+    now,
+  })
+  assert.ok(scaled.result.ok)
+  assert.is(store.get(deployments, 'default', 'web')!.metadata.generation, 2)
+  assert.is(store.get(deployments, 'default', 'web')!.metadata.resourceVersion, '4')
+  store.apply(5, {
+    op: 'update',
+    resource: deployments,
+    object: object('Deployment', 'web', {
+      namespace: 'default',
+      spec: { replicas: 2 },
+      metadata: { name: 'web', labels: { a: 'b' } },
+    }),
+    subresource: null,
+    now,
+  })
+  assert.is(store.get(deployments, 'default', 'web')!.metadata.generation, 2)
+  assert.equal(store.get(deployments, 'default', 'web')!.metadata.labels, { a: 'b' })
+})
+
+test('an update that changes nothing keeps the resourceVersion and emits no event', () => {
+  const store = new ObjectStore()
+  withNamespace(store)
+  store.apply(2, {
+    op: 'create',
+    resource: configmaps,
+    object: object('ConfigMap', 'c', { namespace: 'default', data: { a: '1' } }),
+  })
+  const same = store.apply(3, {
+    op: 'update',
+    resource: configmaps,
+    object: object('ConfigMap', 'c', { namespace: 'default', data: { a: '1' } }),
+    subresource: null,
+    now,
+  })
+  assert.ok(same.result.ok)
+  assert.equal(same.changes, [])
+  assert.is(store.get(configmaps, 'default', 'c')!.metadata.resourceVersion, '2')
+})
+
+test('status is written only through the status subresource', () => {
+  const store = new ObjectStore()
+  withNamespace(store)
+  store.apply(2, {
+    op: 'create',
+    resource: deployments,
+    object: object('Deployment', 'web', { namespace: 'default', spec: { replicas: 1 } }),
+  })
+  store.apply(3, {
+    op: 'update',
+    resource: deployments,
+    object: object('Deployment', 'web', {
+      namespace: 'default',
+      spec: { replicas: 1 },
+      status: { replicas: 9 },
+    }),
+    subresource: null,
+    now,
+  })
+  assert.is(
+    store.get(deployments, 'default', 'web')!.status,
+    undefined,
+    'the main resource cannot write status',
+  )
+  store.apply(4, {
+    op: 'update',
+    resource: deployments,
+    object: object('Deployment', 'web', {
+      namespace: 'default',
+      spec: { replicas: 5 },
+      status: { replicas: 1 },
+    }),
+    subresource: 'status',
+    now,
+  })
+  const stored = store.get(deployments, 'default', 'web')!
+  assert.equal(stored.status, { replicas: 1 })
+  assert.equal(stored.spec, { replicas: 1 }, 'the status subresource cannot write spec')
+})
+
+test('delete cascades to dependents (Background), or releases them (Orphan)', () => {
+  const store = new ObjectStore()
+  withNamespace(store)
+  store.apply(2, {
+    op: 'create',
+    resource: deployments,
+    object: object('Deployment', 'web', { namespace: 'default', uid: 'd1' }),
+  })
+  const owned = (name: string, owner: string): KubeObject =>
+    object('ReplicaSet', name, {
+      namespace: 'default',
+      metadata: {
+        name,
+        ownerReferences: [
+          { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: owner, controller: true },
+        ],
+      },
+    })
+  store.apply(3, { op: 'create', resource: replicasets, object: owned('web-1', 'd1') })
+  store.apply(4, { op: 'create', resource: replicasets, object: owned('web-2', 'd1') })
+  store.apply(5, { op: 'create', resource: replicasets, object: owned('other', 'x') })
+  const deleted = store.apply(6, {
+    op: 'delete',
+    resource: deployments,
+    namespace: 'default',
+    name: 'web',
+    propagation: 'Background',
+    now,
+  })
+  assert.ok(deleted.result.ok)
+  assert.equal(
+    store.list(replicasets).map((o) => o.metadata.name),
+    ['other'],
+  )
+  assert.equal(deleted.changes.map((c) => `${c.type} ${c.object.metadata.name}`).sort(), [
+    'DELETED web',
+    'DELETED web-1',
+    'DELETED web-2',
+  ])
+
+  store.apply(7, {
+    op: 'create',
+    resource: deployments,
+    object: object('Deployment', 'api', { namespace: 'default', uid: 'd2' }),
+  })
+  store.apply(8, { op: 'create', resource: replicasets, object: owned('api-1', 'd2') })
+  store.apply(9, {
+    op: 'delete',
+    resource: deployments,
+    namespace: 'default',
+    name: 'api',
+    propagation: 'Orphan',
+    now,
+  })
+  assert.equal(store.get(replicasets, 'default', 'api-1')!.metadata.ownerReferences, [])
+})
+
+test('finalizers hold an object as terminating until an update removes the last one', () => {
+  const store = new ObjectStore()
+  withNamespace(store)
+  store.apply(2, {
+    op: 'create',
+    resource: configmaps,
+    object: object('ConfigMap', 'c', {
+      namespace: 'default',
+      metadata: { name: 'c', finalizers: ['example.com/hold'] },
+    }),
+  })
+  const deleting = store.apply(3, {
+    op: 'delete',
+    resource: configmaps,
+    namespace: 'default',
+    name: 'c',
+    propagation: 'Background',
+    now,
+  })
+  assert.ok(deleting.result.ok)
+  assert.is(store.get(configmaps, 'default', 'c')!.metadata.deletionTimestamp, now)
+  const released = store.apply(4, {
+    op: 'update',
+    resource: configmaps,
+    object: object('ConfigMap', 'c', { namespace: 'default', metadata: { name: 'c', finalizers: [] } }),
+    subresource: null,
+    now,
+  })
+  assert.ok(released.result.ok)
+  assert.is(store.get(configmaps, 'default', 'c'), undefined)
+  assert.equal(
+    released.changes.map((c) => c.type),
+    ['DELETED'],
+  )
+})
+
+test('deleting a namespace deletes what is in it', () => {
+  const store = new ObjectStore()
+  withNamespace(store, 'team')
+  store.apply(2, {
+    op: 'create',
+    resource: configmaps,
+    object: object('ConfigMap', 'a', { namespace: 'team' }),
+  })
+  store.apply(3, {
+    op: 'delete',
+    resource: namespaces,
+    namespace: '',
+    name: 'team',
+    propagation: 'Background',
+    now,
+  })
+  assert.is(store.get(configmaps, 'team', 'a'), undefined)
+  assert.is(store.get(namespaces, '', 'team'), undefined)
+})
+
+test('services get the lowest free cluster IP; one that names its own keeps it', () => {
+  const store = new ObjectStore()
+  withNamespace(store)
+  const service = (name: string, spec: object = {}): ApiCommand => ({
+    op: 'create',
+    resource: services,
+    object: object('Service', name, { namespace: 'default', spec: { ports: [{ port: 80 }], ...spec } }),
+  })
+  store.apply(2, service('a', { clusterIP: '10.96.0.2' }))
+  store.apply(3, service('b'))
+  store.apply(4, service('c', { clusterIP: 'None' }))
+  store.apply(5, service('d'))
+  const ip = (name: string) => (store.get(services, 'default', name)!.spec as { clusterIP: string }).clusterIP
+  assert.equal([ip('a'), ip('b'), ip('c'), ip('d')], ['10.96.0.2', '10.96.0.3', 'None', '10.96.0.4'])
+  const taken = store.apply(6, service('e', { clusterIP: '10.96.0.3' }))
+  assert.is((taken.result as { code: number }).code, 422)
+  assert.match((taken.result as { message: string }).message, /provided IP is already allocated/)
+  assert.ok(store.apply(7, service('kubernetes', { clusterIP: '10.96.0.1' })).result.ok, '.1 is kept for it')
+})
+
+test('a batch answers each command; the cluster state carries the store through its snapshot', () => {
+  const state = new ClusterState()
+  const run = (index: number, command: ApiCommand) => {
+    const encoded = decodeCommand(encodeCommand({ type: 'api', command }))
+    return state.apply(index, encoded)
+  }
+  run(1, { op: 'create', resource: namespaces, object: object('Namespace', 'default') })
+  const batch = run(2, {
+    op: 'batch',
+    commands: [
+      {
+        op: 'create',
+        resource: configmaps,
+        object: object('ConfigMap', 'a', { namespace: 'default', data: { k: 'v' } }),
+      },
+      { op: 'create', resource: configmaps, object: object('ConfigMap', 'a', { namespace: 'default' }) },
+    ],
+  })
+  assert.ok(batch.ok)
+  const results = (batch as unknown as { api: { results: { ok: boolean }[] } }).api.results
+  assert.equal(
+    results.map((r) => r.ok),
+    [true, false],
+  )
+  assert.is(state.lastChanges.length, 1)
+  const copy = ClusterState.decode(state.encode())
+  assert.equal(copy.objects.get(configmaps, 'default', 'a'), state.objects.get(configmaps, 'default', 'a'))
+  assert.is(copy.objects.size, 2)
+})
+
+test.run()
