@@ -25,6 +25,9 @@ import { generatePsk, pskFromHex, pskToHex } from '../net/psk.ts'
 import { RaftTransport } from '../net/raft-transport.ts'
 import type { Message } from '../raft/types.ts'
 import { freePort, isIpv4, primaryAddress, splitHostPort } from './addresses.ts'
+import { missingClusterObjects } from './api/cluster-objects.ts'
+import { type ForwardedRequest, type ForwardedResponse, registerKubernetesApi } from './api/server.ts'
+import { ApiClient } from './api-client.ts'
 import { createClusterCa, issueServerCert } from './certs.ts'
 import { type ClusterStatus, registerClusterApi } from './cluster-api.ts'
 import { ClusterOps, toRemote } from './cluster-ops.ts'
@@ -72,6 +75,10 @@ export const membershipCheckMs = 1_000
 /** How often the known peers are saved, so that a restarted worker finds the cluster again. */
 export const peersWriteMs = 5_000
 export const joinTimeoutMs = 30_000
+/** A worker's API request served by a master. */
+export const forwardTimeoutMs = 30_000
+/** How often the leader checks that the default namespaces, Service and Node objects exist. */
+export const clusterObjectsCheckMs = 1_000
 export const connectTimeoutMs = 5_000
 /** A leader hands leadership over before it stops, waiting at most this long. */
 export const transferOnStopMs = 2_000
@@ -121,6 +128,8 @@ export class Agent {
   #autopilotBusy = false
   #lastMembershipCheck = 0
   #lastPeersWrite = 0
+  #lastObjectsCheck = 0
+  #loopback: ApiClient | null = null
   #masters: string[] = []
 
   private constructor(
@@ -372,6 +381,16 @@ export class Agent {
       observeRequest: (observation) => this.metrics.observeHttpRequest(observation),
     })
     registerClusterApi(http, this)
+    const agent = this
+    registerKubernetesApi(http, {
+      ops: this.ops,
+      get replica() {
+        return agent.replica
+      },
+      logger: this.logger,
+      secretsKey: Buffer.from(this.#secrets.secretsKey, 'base64'),
+      forward: (request) => this.ops.callMaster<ForwardedResponse>('api.http', request, forwardTimeoutMs),
+    })
     this.#registerRpc()
     await http.listen()
     this.#http = http
@@ -427,6 +446,14 @@ export class Agent {
       return { leader: this.mesh.id }
     })
     mesh.handle('cluster.standing', async (from) => this.#standingOf(from))
+    mesh.handle('api.http', async (_from, request) => {
+      if (!this.#replica)
+        throw Object.assign(new Error('this node keeps no replica'), {
+          code: 'ERR_NOT_LEADER',
+          details: { leader: this.ops.leader() },
+        })
+      return this.#serveForwarded(request as ForwardedRequest)
+    })
     mesh.handle('cluster.status', async () => {
       if (!this.#replica?.isLeader())
         throw Object.assign(new Error('not the leader'), {
@@ -446,6 +473,32 @@ export class Agent {
       if (what === 'snapshot') return { snapshot: state.encode() }
       return { record: state.kv.get(key ?? '') ?? null }
     })
+  }
+
+  /**
+   * A worker's API request, served by this master through its own API (the worker checked the
+   * caller's token; the mesh is private and encrypted).
+   */
+  async #serveForwarded(request: ForwardedRequest): Promise<ForwardedResponse> {
+    const [host, port] = splitHostPort(this.#config.api)
+    this.#loopback ??= new ApiClient({
+      server: `https://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+      caPem: this.#secrets.caCertPem,
+      token: this.#secrets.adminToken,
+      timeoutMs: forwardTimeoutMs,
+    })
+    const response = await this.#loopback.request(
+      request.method,
+      `${request.path}${request.query ? `?${request.query}` : ''}`,
+      {
+        body: request.body.length > 0 ? request.body : undefined,
+        headers: request.headers,
+      },
+    )
+    const headers: Record<string, string> = {}
+    for (const name of ['content-type', 'warning', 'etag'])
+      if (response.headers[name]) headers[name] = response.headers[name]
+    return { status: response.status, headers, body: response.body }
   }
 
   /** Everything needed to answer the leader's view of a node's membership. */
@@ -580,6 +633,10 @@ export class Agent {
       if (leading) {
         await this.#completeBootstrap()
         this.#autopilot()
+        if (Date.now() - this.#lastObjectsCheck >= clusterObjectsCheckMs) {
+          this.#lastObjectsCheck = Date.now()
+          await this.#ensureClusterObjects()
+        }
       } else {
         void this.#heartbeat()
       }
@@ -630,6 +687,14 @@ export class Agent {
       tokenHashes: [],
     })
     this.#pendingBootstrap = null
+  }
+
+  async #ensureClusterObjects(): Promise<void> {
+    const state = this.#replica!.state
+    if (state.clusterId === '') return
+    const commands = missingClusterObjects(state)
+    if (commands.length === 0) return
+    await this.ops.propose({ type: 'api', command: { op: 'batch', commands } })
   }
 
   async #heartbeat(): Promise<void> {
@@ -791,6 +856,7 @@ export class Agent {
       this.logger.error({ err: error }, 'closing the replica failed'),
     )
     await writePeers(this.paths, this.mesh).catch(() => {})
+    this.#loopback?.close()
     await this.mesh.stop().catch(() => {})
     this.metrics.stop()
     this.logger.info({}, 'stopped')

@@ -3,6 +3,7 @@
 // endpoint"). Every write goes through Raft on the leader; every GET without a stated staleness
 // is linearizable.
 
+import { createHash, randomBytes } from 'node:crypto'
 import {
   type ClusterSettings,
   type KvRecord,
@@ -95,6 +96,8 @@ export function registerClusterApi(http: HttpServer, agent: ClusterApiHost): voi
       }
       const { result } = await translate(() => agent.ops.propose({ type: 'settings', settings }))
       if (!result.ok) throw new HttpError(422, 'Invalid', 'message' in result ? result.message : result.code)
+      // The write may have been made on the leader: wait until this replica has applied it.
+      if (agent.replica) await translate(() => agent.ops.linearize())
       ctx.send(200, agent.replica?.state.settings ?? settings)
     },
     { auth: 'admin' },
@@ -130,6 +133,25 @@ export function registerClusterApi(http: HttpServer, agent: ClusterApiHost): voi
     {
       auth: 'admin',
     },
+  )
+  http.route(
+    'POST',
+    '/cox/v1/tokens',
+    async (ctx) => {
+      const body = await ctx.json<{ access?: unknown }>()
+      const access = body?.access ?? 'admin'
+      if (access !== 'admin' && access !== 'read') {
+        throw new HttpError(400, 'BadRequest', 'access must be "admin" or "read"')
+      }
+      const token = randomBytes(32).toString('base64url')
+      const sha256 = createHash('sha256').update(token).digest('hex')
+      const { result } = await translate(() =>
+        agent.ops.propose({ type: 'addToken', token: { sha256, access } }),
+      )
+      if (!result.ok) throw new HttpError(422, 'Invalid', 'message' in result ? result.message : result.code)
+      ctx.send(201, { token, access })
+    },
+    { auth: 'admin' },
   )
   http.route(
     'GET',

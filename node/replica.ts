@@ -15,6 +15,7 @@ import { Raft } from '../raft/raft.ts'
 import { type LevelStorage, openLevelStorage } from '../raft/storage/level.ts'
 import { loadPersistedState } from '../raft/storage.ts'
 import type { Entry, Message, Snapshot } from '../raft/types.ts'
+import { WatchHub } from './api/watch-hub.ts'
 import { RaftHost, type RequestOptions } from './raft-host.ts'
 
 export interface ReplicaLogger {
@@ -56,6 +57,8 @@ export interface ReplicaOptions {
 export class Replica {
   readonly host: RaftHost
   readonly storage: LevelStorage
+  /** Watch events of this replica's API objects. */
+  readonly hub: WatchHub
   #state: ClusterState
   readonly #results = new Map<number, CommandResult>()
   readonly #logger: ReplicaLogger
@@ -65,6 +68,7 @@ export class Replica {
     this.storage = storage
     this.#state = state
     this.#logger = logger
+    this.hub = new WatchHub(host.applied)
   }
 
   static async open(options: ReplicaOptions): Promise<Replica> {
@@ -144,6 +148,7 @@ export class Replica {
     if (snapshot) {
       this.#state = ClusterState.decode(snapshot.data)
       this.#results.clear()
+      this.hub.reset(snapshot.meta.index)
       this.#logger.info({ index: snapshot.meta.index }, 'state restored from a snapshot')
     }
     for (const entry of entries) {
@@ -157,6 +162,7 @@ export class Replica {
         this.#logger.warn({ index: entry.index, err: error }, 'a committed entry could not be applied')
       }
       this.#remember(entry.index, result)
+      if (this.#state.lastChanges.length > 0) this.hub.publish(entry.index, this.#state.lastChanges)
     }
     onApplied?.(entries)
   }

@@ -191,7 +191,7 @@ export class ObjectStore {
     const conflict = this.#checkExpected(resource, current, command.expected ?? expectationsOf(object))
     if (conflict) return conflict
     const next = mergeWrite(resource, current, object, command.subresource)
-    if (deepEqual(withoutVersion(next), withoutVersion(current))) return { ok: true, object: current }
+    if (deepEqual(comparable(next), comparable(current))) return { ok: true, object: current }
     const stored: KubeObject = { ...next, metadata: { ...next.metadata, resourceVersion: String(index) } }
     if (stored.metadata.deletionTimestamp && (stored.metadata.finalizers ?? []).length === 0) {
       this.#remove(resource, namespace, name, stored)
@@ -419,9 +419,14 @@ function withoutMetaAndStatus(object: Record<string, unknown>): Record<string, u
   return rest
 }
 
-function withoutVersion(object: KubeObject): KubeObject {
-  const { resourceVersion: _resourceVersion, ...metadata } = object.metadata
-  return { ...object, metadata }
+/**
+ * What decides whether a write changes anything: all but the resourceVersion and the times in
+ * managedFields (Kubernetes does not write an apply that changed nothing but its timestamp).
+ */
+function comparable(object: KubeObject): KubeObject {
+  const { resourceVersion: _resourceVersion, managedFields, ...metadata } = object.metadata
+  const fields = (managedFields as { time?: string }[] | undefined)?.map(({ time: _time, ...entry }) => entry)
+  return { ...object, metadata: { ...metadata, ...(fields ? { managedFields: fields } : {}) } }
 }
 
 function expectationsOf(object: KubeObject): Expectations {

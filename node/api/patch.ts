@@ -94,14 +94,19 @@ export function applyJsonPatch(target: unknown, operations: unknown): JsonValue 
   }
   // Cloned, so that the result shares nothing with the operations' values.
   const cloned = structuredClone(operations) as Operation[]
-  try {
-    return fastJsonPatch.applyPatch(structuredClone(target), cloned, true, true).newDocument as JsonValue
-  } catch (error) {
-    throw jsonPatchError(error, cloned)
+  // One operation at a time, so that an error names the operation that failed.
+  let document = structuredClone(target)
+  for (const [index, operation] of cloned.entries()) {
+    try {
+      document = fastJsonPatch.applyOperation(document, operation, true, true, true, index).newDocument
+    } catch (error) {
+      throw jsonPatchError(error, cloned, index)
+    }
   }
+  return document as JsonValue
 }
 
-function jsonPatchError(error: unknown, operations: Operation[]): PatchError {
+function jsonPatchError(error: unknown, operations: Operation[], index: number): PatchError {
   if (!(error instanceof fastJsonPatch.JsonPatchError)) {
     // fast-json-patch throws a TypeError for __proto__ and constructor/prototype paths.
     return new PatchError(
@@ -109,7 +114,6 @@ function jsonPatchError(error: unknown, operations: Operation[]): PatchError {
       `JSON patch refused: ${error instanceof Error ? error.message : error}`,
     )
   }
-  const index = error.index ?? 0
   const operation = operations[index]
   const where = operation ? ` (${operation.op} ${operation.path})` : ''
   const detail =

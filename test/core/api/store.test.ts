@@ -203,6 +203,28 @@ test('an update that changes nothing keeps the resourceVersion and emits no even
   assert.ok(same.result.ok)
   assert.equal(same.changes, [])
   assert.is(store.get(configmaps, 'default', 'c')!.metadata.resourceVersion, '2')
+  const managed = (time: string) =>
+    object('ConfigMap', 'c', {
+      namespace: 'default',
+      data: { a: '1' },
+      metadata: { name: 'c', managedFields: [{ manager: 'cox', operation: 'Apply', time }] },
+    })
+  store.apply(3, {
+    op: 'update',
+    resource: configmaps,
+    object: managed('2026-11-26T00:00:01Z'),
+    subresource: null,
+    now,
+  })
+  const reapplied = store.apply(4, {
+    op: 'update',
+    resource: configmaps,
+    object: managed('2026-11-26T00:00:09Z'),
+    subresource: null,
+    now,
+  })
+  assert.equal(reapplied.changes, [], 'an apply that changed nothing but its timestamp is not written')
+  assert.is(store.get(configmaps, 'default', 'c')!.metadata.resourceVersion, '3')
 })
 
 test('status is written only through the status subresource', () => {
