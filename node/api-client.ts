@@ -61,6 +61,17 @@ export interface ApiResponse {
   text(): string
 }
 
+/** A response whose body is read as it arrives (`ApiClient.stream`). */
+export interface ApiStream {
+  readonly status: number
+  /** Header names in lower case; repeated headers joined with ", ". */
+  readonly headers: Record<string, string>
+  /** The body's chunks as they arrive; the iteration ends when the server ends the response. */
+  readonly body: AsyncIterable<Buffer>
+  /** Stops reading and drops the connection. */
+  close(): void
+}
+
 /** The request never got an answer because of the connection: refused, reset, TLS, DNS. */
 export class ApiUnreachableError extends Error {
   override readonly name = 'ApiUnreachableError'
@@ -152,6 +163,64 @@ export class ApiClient {
       if (error instanceof StaleConnectionError && retryableMethods.has(upper)) return attempt()
       throw error instanceof StaleConnectionError ? error.unreachable : error
     }
+  }
+
+  /**
+   * Sends a request and answers as soon as the response headers arrive, with the body as a stream
+   * (a watch). The deadline covers only the wait for the headers; `close()` ends the stream.
+   */
+  async stream(method: string, path: string, options: RequestOptions = {}): Promise<ApiStream> {
+    if (!path.startsWith('/')) throw new Error(`ApiClient.stream: the path "${path}" must start with "/"`)
+    const upper = method.toUpperCase()
+    const { body, contentType } = encodeBody(options.body)
+    const headers: Record<string, string> = { accept: 'application/json' }
+    if (this.#token !== null) headers.authorization = `Bearer ${this.#token}`
+    if (contentType !== undefined) headers['content-type'] = contentType
+    if (body !== undefined) headers['content-length'] = String(body.byteLength)
+    for (const [name, value] of Object.entries(options.headers ?? {})) headers[name.toLowerCase()] = value
+    const timeoutMs = positive(options.timeoutMs ?? this.#timeoutMs, 'timeoutMs')
+    const prefix = this.#base.pathname.replace(/\/+$/, '')
+    const { promise, resolve, reject } = Promise.withResolvers<ApiStream>()
+    options.signal?.throwIfAborted()
+    const request = httpsRequest({
+      agent: this.#agent,
+      protocol: 'https:',
+      hostname: this.#base.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: this.#base.port || 443,
+      method: upper,
+      path: prefix + path,
+      headers,
+    })
+    const timer = setTimeout(() => {
+      request.destroy(new ApiTimeoutError(this.server, upper, path, timeoutMs, request.writableFinished))
+    }, timeoutMs)
+    const onAbort = () => request.destroy(options.signal?.reason)
+    options.signal?.addEventListener('abort', onAbort, { once: true })
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer)
+      if (error instanceof ApiTimeoutError || error === options.signal?.reason) return reject(error)
+      reject(
+        typeof error.code === 'string'
+          ? new ApiUnreachableError(this.server, error, request.writableFinished)
+          : error,
+      )
+    })
+    request.on('response', (response) => {
+      clearTimeout(timer)
+      const responseHeaders: Record<string, string> = {}
+      for (const [name, value] of Object.entries(response.headers)) {
+        if (value !== undefined) responseHeaders[name] = Array.isArray(value) ? value.join(', ') : value
+      }
+      response.once('close', () => options.signal?.removeEventListener('abort', onAbort))
+      resolve({
+        status: response.statusCode ?? 0,
+        headers: responseHeaders,
+        body: response,
+        close: () => request.destroy(),
+      })
+    })
+    request.end(body)
+    return promise
   }
 
   /** Closes every pooled connection; requests in flight fail. */

@@ -12,6 +12,7 @@ export async function runClusterCommand(group: string, args: string[]): Promise<
   const { values, positionals } = parse(`${group} ${verb ?? ''}`.trim(), rest, {
     ...clientFlags,
     output: { type: 'string', short: 'o' },
+    'read-only': { type: 'boolean' },
   })
   const client = await ApiClient.fromKubeconfig({ kubeconfig: values.kubeconfig, context: values.context })
   try {
@@ -27,6 +28,14 @@ export async function runClusterCommand(group: string, args: string[]): Promise<
         )
         const { removed } = JSON.parse(body) as { removed: { name: string; id: string } }
         process.stdout.write(`removed ${removed.name} (${removed.id})\n`)
+        return 0
+      }
+      case 'token create': {
+        const response = await client.request('POST', '/cox/v1/tokens', {
+          body: { access: values['read-only'] ? 'read' : 'admin' },
+        })
+        const { token } = JSON.parse(await ok(response)) as { token: string }
+        process.stdout.write(`${token}\n`)
         return 0
       }
       case 'token join':
@@ -88,23 +97,73 @@ async function config(client: ApiClient, assignments: string[]): Promise<number>
   return 0
 }
 
-/** The body of a 2xx answer; otherwise the Status message, thrown. */
-async function ok(response: ApiResponse): Promise<string> {
+/** A non-2xx answer, with the reason and message of the Status object the server sent. */
+export class ApiStatusError extends Error {
+  override readonly name = 'ApiStatusError'
+  readonly code: number
+  /** The Status `reason` (`NotFound`, `Conflict`...), or one derived from the code without a Status. */
+  readonly reason: string
+  /** The Status `message`, or the raw body. */
+  readonly statusMessage: string
+
+  constructor(code: number, reason: string, statusMessage: string) {
+    super(`the server answered ${code}: ${statusMessage}`)
+    this.code = code
+    this.reason = reason
+    this.statusMessage = statusMessage
+  }
+}
+
+/** Reasons for a bare code, as client-go derives them when the body is not a Status. */
+const reasonByCode: Record<number, string> = {
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  405: 'MethodNotAllowed',
+  409: 'Conflict',
+  410: 'Expired',
+  413: 'RequestEntityTooLarge',
+  415: 'UnsupportedMediaType',
+  422: 'Invalid',
+  429: 'TooManyRequests',
+  503: 'ServiceUnavailable',
+  504: 'Timeout',
+}
+
+/** The body of a 2xx answer; otherwise the Status message, thrown as an ApiStatusError. */
+export async function ok(response: ApiResponse): Promise<string> {
   const text = response.text()
   if (response.status >= 200 && response.status < 300) return text
+  throw statusError(response.status, text)
+}
+
+/** The error a non-2xx answer with body `text` stands for. */
+export function statusError(code: number, text: string): ApiStatusError {
   let message = text
+  let reason: string | undefined
   try {
-    message = (JSON.parse(text) as { message?: string }).message ?? text
+    const status = JSON.parse(text) as { message?: string; reason?: string }
+    message = status.message ?? text
+    reason = status.reason
   } catch {}
-  throw new Error(`the server answered ${response.status}: ${message}`)
+  return new ApiStatusError(code, reason || (reasonByCode[code] ?? 'InternalError'), message)
+}
+
+/** Column widths for `rows` under `header`: the widest cell of each. */
+export function columnWidths(header: string[], rows: string[][]): number[] {
+  return header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+}
+
+/** One row, each cell padded to its column's width and 3 spaces apart (as kubectl prints). */
+export function tableRow(cells: string[], widths: number[]): string {
+  return cells
+    .map((c, i) => c.padEnd(widths[i] ?? 0))
+    .join('   ')
+    .trimEnd()
 }
 
 export function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
-  const line = (cells: string[]): string =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]!))
-      .join('   ')
-      .trimEnd()
-  return `${[line(header), ...rows.map(line)].join('\n')}\n`
+  const widths = columnWidths(header, rows)
+  return `${[tableRow(header, widths), ...rows.map((r) => tableRow(r, widths))].join('\n')}\n`
 }

@@ -6,11 +6,12 @@
 // Exit codes: 0 done; 1 the operation failed (the message says why); 2 the command line is wrong.
 
 import { readFileSync } from 'node:fs'
-import { runAgent } from './agent-command.ts'
 import { runClusterCommand } from './cluster-commands.ts'
-import { runRecover, runSnapshotRestore } from './offline-commands.ts'
-import { runUp } from './up.ts'
+import { runKubeCommand } from './kube-commands.ts'
 import { UsageError } from './usage.ts'
+
+// The agent, `up` and the offline commands load libp2p, Raft and the API server (about a second);
+// they are imported when run, so that the commands that only talk to the API start at once.
 
 const usage = `usage: cox <command> [options]
 
@@ -27,7 +28,21 @@ cluster (through the API; --kubeconfig FILE, --context NAME, or KUBECONFIG):
   cluster config [KEY=VALUE...]  show or change cluster settings (voters, standbys, autopilotGraceMs, ...)
   cluster remove NODE            remove a member (by name or id)
   token join                     print a token that lets a new node join
+  token create [--read-only]     print a new API bearer token (read-only: get, list, watch only)
   snapshot save FILE             write the cluster state to FILE
+
+objects (through the API, as kubectl does; -n NS, --kubeconfig FILE, --context NAME, or KUBECONFIG):
+  apply -f FILE|DIR|-            create or update the objects of manifests (server-side apply)
+  get KIND[,KIND...] [NAME...] [-o wide|yaml|json|name] [-l SELECTOR] [-w] [-A]
+                                 list objects, or show the named ones (KIND/NAME works too)
+  describe KIND [NAME...]        show objects in detail, with their events
+  delete KIND NAME... | -f FILE|DIR|- [--timeout 60s]
+                                 delete objects and wait until they are gone
+  scale KIND/NAME --replicas=N   set the replicas of a deployment, replica set or stateful set
+  rollout status|history|undo deployment/NAME [--timeout D] [--revision N] [--to-revision N]
+                                 follow a rollout, list its revisions, or go back to one
+  autoscale KIND/NAME --max M [--min N] [--cpu-percent P] [--name NAME]
+                                 create a HorizontalPodAutoscaler (autoscaling/v2) for it
 
 offline (the agent on DIR must be stopped):
   snapshot restore FILE --data DIR [--listen MULTIADDR] [--api HOST:PORT] [--name NAME]
@@ -53,17 +68,26 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${usage}\n`)
       return 0
     case 'agent':
-      return runAgent(rest)
+      return (await import('./agent-command.ts')).runAgent(rest)
     case 'up':
-      return runUp(rest)
+      return (await import('./up.ts')).runUp(rest)
     case 'snapshot':
-      if (rest[0] === 'restore') return runSnapshotRestore(rest.slice(1))
+      if (rest[0] === 'restore')
+        return (await import('./offline-commands.ts')).runSnapshotRestore(rest.slice(1))
       return runClusterCommand(command, rest)
     case 'cluster':
-      if (rest[0] === 'recover') return runRecover(rest.slice(1))
+      if (rest[0] === 'recover') return (await import('./offline-commands.ts')).runRecover(rest.slice(1))
       return runClusterCommand(command, rest)
     case 'token':
       return runClusterCommand(command, rest)
+    case 'apply':
+    case 'get':
+    case 'describe':
+    case 'delete':
+    case 'scale':
+    case 'rollout':
+    case 'autoscale':
+      return runKubeCommand(command, rest)
     default:
       throw new UsageError(`unknown command "${command}"`)
   }

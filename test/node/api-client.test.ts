@@ -209,6 +209,35 @@ test('no answer within the deadline is ApiTimeoutError; an abort rejects with it
   assert.is(((await aborted) as Error).name, 'AbortError')
 })
 
+test('stream answers at the headers and yields the body as it comes; close ends it', async (context) => {
+  let respond: ServerResponse | undefined
+  const serving = await serve(context, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.write('{"type":"ADDED"}\n')
+    respond = res
+  })
+  const api = client(context, { server: serving.url, timeoutMs: 500 })
+
+  const stream = await api.stream('GET', '/watch?watch=true', {
+    headers: { accept: 'application/json;as=Table' },
+  })
+  assert.is(stream.status, 200)
+  assert.is(serving.received[0]?.headers.accept, 'application/json;as=Table')
+  const chunks = stream.body[Symbol.asyncIterator]()
+  assert.is((await chunks.next()).value?.toString(), '{"type":"ADDED"}\n')
+  await new Promise((resolve) => setTimeout(resolve, 600)) // past the deadline: a stream has none once answered
+  respond!.write('{"type":"MODIFIED"}\n')
+  assert.is((await chunks.next()).value?.toString(), '{"type":"MODIFIED"}\n')
+  stream.close()
+  const after = await chunks.next().catch((error: Error) => error)
+  assert.ok(after instanceof Error || after.done === true)
+
+  const refused = await new ApiClient({ server: 'https://127.0.0.1:1', caPem: null, token: null })
+    .stream('GET', '/watch')
+    .catch((e: unknown) => e)
+  assert.instance(refused, ApiUnreachableError)
+})
+
 test('a GET on a kept-alive connection the server dropped is sent again; a POST is not', async (context) => {
   const requestsBySocket = new Map<Socket, number>()
   const serving = await serve(context, (req, res) => {
