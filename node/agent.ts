@@ -25,7 +25,7 @@ import { generatePsk, pskFromHex, pskToHex } from '../net/psk.ts'
 import { RaftTransport } from '../net/raft-transport.ts'
 import type { Message } from '../raft/types.ts'
 import { freePort, isIpv4, primaryAddress, splitHostPort } from './addresses.ts'
-import { missingClusterObjects } from './api/cluster-objects.ts'
+import { expiredEvents, missingClusterObjects } from './api/cluster-objects.ts'
 import { type ForwardedRequest, type ForwardedResponse, registerKubernetesApi } from './api/server.ts'
 import { ApiClient } from './api-client.ts'
 import { createClusterCa, issueServerCert } from './certs.ts'
@@ -692,7 +692,7 @@ export class Agent {
   async #ensureClusterObjects(): Promise<void> {
     const state = this.#replica!.state
     if (state.clusterId === '') return
-    const commands = missingClusterObjects(state)
+    const commands = [...missingClusterObjects(state), ...expiredEvents(state, Date.now())]
     if (commands.length === 0) return
     await this.ops.propose({ type: 'api', command: { op: 'batch', commands } })
   }

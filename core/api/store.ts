@@ -149,6 +149,10 @@ export class ObjectStore {
     if (this.get(resource, namespace, name)) {
       return failure(409, 'AlreadyExists', `${describe(resource)} "${name}" already exists`, name, resource)
     }
+    if (resource.group === '' && resource.plural === 'events') {
+      const repeated = this.#repeatOf(namespace, object)
+      if (repeated) return this.#countRepeat(index, resource, repeated, object)
+    }
     if (resource.namespaced) {
       const home = this.get(namespaces, '', namespace)
       if (!home) return failure(404, 'NotFound', `namespaces "${namespace}" not found`, namespace, namespaces)
@@ -278,6 +282,31 @@ export class ObjectStore {
         }
       }
     }
+  }
+
+  /**
+   * Events are deduplicated: one about the same object, with the same type, reason, message and
+   * source as an existing one, adds to its count instead of piling up.
+   */
+  #repeatOf(namespace: string, event: KubeObject): KubeObject | undefined {
+    const key = eventIdentity(event)
+    for (const existing of this.list({ group: '', plural: 'events' }, namespace)) {
+      if (eventIdentity(existing) === key && !existing.metadata.deletionTimestamp) return existing
+    }
+    return undefined
+  }
+
+  #countRepeat(index: number, resource: ResourceRef, existing: KubeObject, repeat: KubeObject): ApiResult {
+    const count = Number(existing.count ?? 1) + Number(repeat.count ?? 1)
+    const counted: KubeObject = {
+      ...existing,
+      count,
+      lastTimestamp: repeat.lastTimestamp ?? repeat.metadata.creationTimestamp ?? existing.lastTimestamp,
+      metadata: { ...existing.metadata, resourceVersion: String(index) },
+    }
+    this.#put(resource, existing.metadata.namespace ?? '', existing.metadata.name ?? '', counted)
+    this.#changes.push({ type: 'MODIFIED', resource: resourceKey(resource), object: counted })
+    return { ok: true, object: counted }
   }
 
   /**
@@ -446,6 +475,23 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   if (left.length !== right.length) return false
   const rightMap = new Map(right)
   return left.every(([key, value]) => rightMap.has(key) && deepEqual(value, rightMap.get(key)))
+}
+
+function eventIdentity(event: KubeObject): string {
+  const involved = (event.involvedObject ?? {}) as Record<string, unknown>
+  const source = (event.source ?? {}) as Record<string, unknown>
+  return JSON.stringify([
+    involved.kind,
+    involved.namespace,
+    involved.name,
+    involved.uid,
+    involved.fieldPath,
+    event.type,
+    event.reason,
+    event.message,
+    source.component,
+    source.host,
+  ])
 }
 
 /** How Kubernetes names a resource in messages: `deployments.apps`, `pods`. */

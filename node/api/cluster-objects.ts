@@ -12,6 +12,10 @@ export const systemNamespaces = ['default', 'kube-system', 'kube-public'] as con
 export const memberIdLabel = 'coxswain.dev/member-id'
 /** The first address of the Service range goes to the `kubernetes` Service, as in Kubernetes. */
 export const kubernetesServiceIp = '10.96.0.1'
+/** Events are kept this long after they last happened (DESIGN.md, "Limits and retention"). */
+export const eventTtlMs = 60 * 60 * 1000
+/** Expired events deleted in one command at most. */
+export const expiredEventsPerBatch = 500
 
 const namespaces: ResourceRef = {
   group: '',
@@ -27,6 +31,7 @@ const services: ResourceRef = {
   namespaced: true,
   hasStatus: true,
 }
+const events: ResourceRef = { group: '', plural: 'events', kind: 'Event', namespaced: true, hasStatus: false }
 const nodes: ResourceRef = { group: '', plural: 'nodes', kind: 'Node', namespaced: false, hasStatus: true }
 
 /** Create commands for the default objects the state lacks (empty when all are there). */
@@ -125,6 +130,28 @@ export function missingClusterObjects(state: ClusterState): ApiCommand[] {
         },
       },
     })
+  }
+  return commands
+}
+
+/** Delete commands for Events that last happened more than `eventTtlMs` ago. */
+export function expiredEvents(state: ClusterState, nowMs: number): ApiCommand[] {
+  const now = timestamp(nowMs)
+  const commands: ApiCommand[] = []
+  for (const event of state.objects.list(events)) {
+    const last = String(event.lastTimestamp ?? event.eventTime ?? event.metadata.creationTimestamp ?? '')
+    const at = Date.parse(last)
+    if (!Number.isFinite(at) || nowMs - at < eventTtlMs) continue
+    commands.push({
+      op: 'delete',
+      resource: events,
+      namespace: event.metadata.namespace ?? '',
+      name: event.metadata.name ?? '',
+      propagation: 'Background',
+      expected: { uid: event.metadata.uid },
+      now,
+    })
+    if (commands.length >= expiredEventsPerBatch) break
   }
   return commands
 }

@@ -400,6 +400,52 @@ test('services get the lowest free cluster IP; one that names its own keeps it',
   assert.ok(store.apply(7, service('kubernetes', { clusterIP: '10.96.0.1' })).result.ok, '.1 is kept for it')
 })
 
+test('a repeated event adds to the count of the first instead of piling up', () => {
+  const store = new ObjectStore()
+  withNamespace(store)
+  const events: ResourceRef = {
+    group: '',
+    plural: 'events',
+    kind: 'Event',
+    namespaced: true,
+    hasStatus: false,
+  }
+  const event = (name: string, message: string, lastTimestamp: string): KubeObject => ({
+    ...object('Event', name, { namespace: 'default' }),
+    involvedObject: { kind: 'Pod', namespace: 'default', name: 'web-1', uid: 'p1' },
+    reason: 'FailedScheduling',
+    message,
+    type: 'Warning',
+    source: { component: 'scheduler' },
+    count: 1,
+    lastTimestamp,
+  })
+  store.apply(2, {
+    op: 'create',
+    resource: events,
+    object: event('e1', 'no node fits', '2026-11-26T00:00:01Z'),
+  })
+  const repeat = store.apply(3, {
+    op: 'create',
+    resource: events,
+    object: event('e2', 'no node fits', '2026-11-26T00:00:05Z'),
+  })
+  assert.equal(
+    repeat.changes.map((c) => c.type),
+    ['MODIFIED'],
+  )
+  assert.equal(
+    store.list(events).map((e) => [e.metadata.name, e.count, e.lastTimestamp]),
+    [['e1', 2, '2026-11-26T00:00:05Z']],
+  )
+  store.apply(4, {
+    op: 'create',
+    resource: events,
+    object: event('e3', 'another reason', '2026-11-26T00:00:06Z'),
+  })
+  assert.is(store.list(events).length, 2, 'a different message is a different event')
+})
+
 test('a batch answers each command; the cluster state carries the store through its snapshot', () => {
   const state = new ClusterState()
   const run = (index: number, command: ApiCommand) => {
