@@ -10,6 +10,8 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
+import type { ServerResponse } from 'node:http'
+import { request as httpsRequest } from 'node:https'
 import { hostname } from 'node:os'
 import { planAutopilot } from '../core/autopilot.ts'
 import {
@@ -45,7 +47,7 @@ import {
   writeNodeConfig,
   writeSecrets,
 } from './data-dir.ts'
-import { HttpServer } from './http-server.ts'
+import { HttpError, HttpServer, statusBody } from './http-server.ts'
 import { renderKubeconfig } from './kubeconfig.ts'
 import type { Logger } from './logger.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
@@ -97,6 +99,8 @@ interface Standing {
   readonly inRaft: boolean
   readonly leader: string | null
   readonly masters: string[]
+  /** API addresses (host:port) of the masters, the leader's first: where a worker's watches go. */
+  readonly masterApis: string[]
 }
 
 interface Heartbeat {
@@ -131,6 +135,7 @@ export class Agent {
   #lastObjectsCheck = 0
   #loopback: ApiClient | null = null
   #masters: string[] = []
+  #masterApis: string[] = []
 
   private constructor(
     options: AgentOptions,
@@ -390,6 +395,7 @@ export class Agent {
       logger: this.logger,
       secretsKey: Buffer.from(this.#secrets.secretsKey, 'base64'),
       forward: (request) => this.ops.callMaster<ForwardedResponse>('api.http', request, forwardTimeoutMs),
+      forwardStream: (request, res) => this.#proxyWatch(request, res),
     })
     this.#registerRpc()
     await http.listen()
@@ -501,6 +507,58 @@ export class Agent {
     return { status: response.status, headers, body: response.body }
   }
 
+  /**
+   * A worker keeps no replica, so a watch made on it is carried by a master: proxied over HTTPS to
+   * a master's API (trusting the cluster CA, with the admin token; this node already checked the
+   * caller's token), the stream piped back as it comes.
+   */
+  async #proxyWatch(request: ForwardedRequest, res: ServerResponse): Promise<void> {
+    const target = this.#masterApis[0]
+    if (!target) throw new HttpError(503, 'ServiceUnavailable', 'no master is known yet; retry shortly')
+    const [host, port] = splitHostPort(target)
+    await new Promise<void>((resolve) => {
+      const upstream = httpsRequest(
+        {
+          host,
+          port: Number(port),
+          method: 'GET',
+          path: `${request.path}?${request.query}`,
+          ca: this.#secrets.caCertPem,
+          headers: { ...request.headers, authorization: `Bearer ${this.#secrets.adminToken}` },
+        },
+        (response) => {
+          res.writeHead(response.statusCode ?? 502, {
+            'content-type': response.headers['content-type'] ?? 'application/json',
+            'cache-control': 'no-cache',
+          })
+          response.pipe(res)
+          response.once('end', resolve)
+          response.once('error', resolve)
+        },
+      )
+      upstream.once('error', (error) => {
+        if (!res.headersSent) {
+          res.writeHead(503, { 'content-type': 'application/json' })
+          res.end(
+            JSON.stringify(
+              statusBody(
+                503,
+                'ServiceUnavailable',
+                `the master at ${target} did not answer: ${error.message}`,
+              ),
+            ),
+          )
+        } else res.end()
+        resolve()
+      })
+      res.once('close', () => {
+        upstream.destroy()
+        resolve()
+      })
+      upstream.end()
+    })
+  }
+
   /** Everything needed to answer the leader's view of a node's membership. */
   async #standingOf(id: string): Promise<Standing> {
     const replica = this.#replica
@@ -529,6 +587,10 @@ export class Agent {
       inRaft: membership.voters.includes(id) || membership.learners.includes(id),
       leader: this.mesh.id,
       masters: [...state.members.values()].filter((m) => m.role !== 'worker').map((m) => m.id),
+      masterApis: [...state.members.values()]
+        .filter((m) => m.role !== 'worker')
+        .sort((a, b) => Number(b.id === this.mesh.id) - Number(a.id === this.mesh.id))
+        .map((m) => m.apiAddress),
     }
   }
 
@@ -784,6 +846,7 @@ export class Agent {
     }
     this.ops.noteLeader(standing.leader)
     if (standing.masters.length > 0) this.#masters = standing.masters
+    if (standing.masterApis.length > 0) this.#masterApis = standing.masterApis
     if (standing.removed) {
       this.logger.warn({}, 'this node was removed from the cluster: discarding its replica and joining again')
       this.#changeReplica(() => this.#rejoin())

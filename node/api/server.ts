@@ -90,6 +90,8 @@ export interface KubernetesApiHost {
   readonly secretsKey: Buffer
   /** Forwards a whole API request to a master (this node keeps no replica). */
   forward(request: ForwardedRequest): Promise<ForwardedResponse>
+  /** Carries a watch (a stream) to a master and pipes its answer into `res`. */
+  forwardStream(request: ForwardedRequest, res: ServerResponse): Promise<void>
 }
 
 export interface ForwardedRequest {
@@ -795,11 +797,18 @@ class KubernetesApi {
 
   async #forward(ctx: RequestContext): Promise<void> {
     if (isTrue(ctx.query.get('watch'))) {
-      throw new HttpError(
-        503,
-        'ServiceUnavailable',
-        'this node is a worker: watch through a master (see `cox cluster status`)',
+      const accept = ctx.req.headers.accept
+      await this.#host.forwardStream(
+        {
+          method: 'GET',
+          path: ctx.path,
+          query: ctx.query.toString(),
+          headers: accept ? { accept } : {},
+          body: new Uint8Array(),
+        },
+        ctx.res,
       )
+      return
     }
     const headers: Record<string, string> = {}
     for (const name of ['accept', 'content-type']) {
