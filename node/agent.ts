@@ -20,6 +20,7 @@ import {
   defaultSettings,
   type MemberRole,
   settingsProblem,
+  type TokenHash,
 } from '../core/cluster.ts'
 import { loadOrCreateIdentity } from '../net/identity.ts'
 import { Mesh } from '../net/mesh.ts'
@@ -101,6 +102,8 @@ interface Standing {
   readonly masters: string[]
   /** API addresses (host:port) of the masters, the leader's first: where a worker's watches go. */
   readonly masterApis: string[]
+  /** The API tokens' hashes, so that a worker (no replica) can check tokens too. */
+  readonly tokens: TokenHash[]
 }
 
 interface Heartbeat {
@@ -136,6 +139,8 @@ export class Agent {
   #loopback: ApiClient | null = null
   #masters: string[] = []
   #masterApis: string[] = []
+  /** A worker's copy of the token hashes (a master reads its replica's). */
+  #tokens = new Map<string, TokenHash>()
 
   private constructor(
     options: AgentOptions,
@@ -299,12 +304,8 @@ export class Agent {
   authenticate(token: string | null): 'admin' | 'read' | null {
     if (!token) return null
     if (safeEqual(token, this.#secrets.adminToken)) return 'admin'
-    const state = this.#replica?.state
-    if (state) {
-      const found = state.tokens.get(sha256Hex(token))
-      if (found) return found.access
-    }
-    return null
+    const tokens = this.#replica?.state.tokens ?? this.#tokens
+    return tokens.get(sha256Hex(token))?.access ?? null
   }
 
   // ---------------------------------------------------------------- the replica
@@ -591,6 +592,7 @@ export class Agent {
         .filter((m) => m.role !== 'worker')
         .sort((a, b) => Number(b.id === this.mesh.id) - Number(a.id === this.mesh.id))
         .map((m) => m.apiAddress),
+      tokens: [...state.tokens.values()],
     }
   }
 
@@ -847,6 +849,7 @@ export class Agent {
     this.ops.noteLeader(standing.leader)
     if (standing.masters.length > 0) this.#masters = standing.masters
     if (standing.masterApis.length > 0) this.#masterApis = standing.masterApis
+    this.#tokens = new Map(standing.tokens.map((token) => [token.sha256, token]))
     if (standing.removed) {
       this.logger.warn({}, 'this node was removed from the cluster: discarding its replica and joining again')
       this.#changeReplica(() => this.#rejoin())

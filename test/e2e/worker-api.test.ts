@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ProcessCluster, run, waitFor } from '../../chaos/real/process-cluster.ts'
+import { ApiClient } from '../../node/api-client.ts'
 
 test('kubectl through a worker: create, get, list and watch', async () => {
   const cluster = await ProcessCluster.create()
