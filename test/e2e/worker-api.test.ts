@@ -40,6 +40,25 @@ test('kubectl through a worker: create, get, list and watch', async () => {
       await waitFor('the watch through the worker to see the configmap', 10_000, () =>
         seen.includes('configmap/via-worker'),
       )
+      // A read-only token works on the worker too (it learns the token hashes from the leader).
+      const token = await cluster.cox(['token', 'create', '--read-only', '--kubeconfig', cluster.kubeconfig])
+      assert.is(token.code, 0, token.stderr)
+      const config = await cluster.config('n2')
+      const reader = new ApiClient({
+        server: `https://${config.apiAdvertise}`,
+        caPem: null,
+        insecure: true,
+        token: token.stdout.trim(),
+      })
+      try {
+        await waitFor('the worker to accept the read-only token', 10_000, async () => {
+          return (await reader.request('GET', '/api/v1/namespaces/default/configmaps')).status === 200
+        })
+        const write = await reader.request('DELETE', '/api/v1/namespaces/default/configmaps/via-worker')
+        assert.is(write.status, 403)
+      } finally {
+        reader.close()
+      }
     } finally {
       watcher.kill('SIGTERM')
     }
