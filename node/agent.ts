@@ -163,6 +163,11 @@ export class Agent {
       observeProposal: (seconds) => this.metrics.proposalDuration.observe(seconds),
       observeCall: (method, seconds) => this.metrics.rpcDuration.observe({ method }, seconds),
     })
+    // A closed connection to the leader usually means its process died: campaign soon.
+    mesh.onPeerChange((id, connected) => {
+      const replica = this.#replica
+      if (!connected && replica && replica.host.status().leader === id) replica.host.leaderUnreachable()
+    })
     this.#transport = new RaftTransport(mesh, {
       onMessage: (message) => this.#receiveRaft(message),
       logger: options.logger,

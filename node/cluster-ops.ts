@@ -8,7 +8,14 @@
 import { type Command, type CommandResult, decodeCommand, encodeCommand } from '../core/cluster.ts'
 import type { Mesh } from '../net/mesh.ts'
 import { RpcRemoteError, RpcTimeoutError, RpcUnreachableError } from '../net/mesh.ts'
-import { BusyError, DeadlineError, NotLeaderError, StoppedError, TooLargeError } from './raft-host.ts'
+import {
+  BusyError,
+  DeadlineError,
+  NotLeaderError,
+  ProposalLostError,
+  StoppedError,
+  TooLargeError,
+} from './raft-host.ts'
 import type { Replica } from './replica.ts'
 
 export const requestTimeoutMsDefault = 5_000
@@ -89,6 +96,8 @@ export class ClusterOps {
           return await replica.propose(command, { timeoutMs: remaining })
         } catch (error) {
           if (error instanceof NotLeaderError) continue
+          // Overwritten by a new leader's log: it was certainly not applied, so propose again.
+          if (error instanceof ProposalLostError) continue
           throw hostError(error, 'the write')
         }
       }
@@ -163,6 +172,8 @@ export class ClusterOps {
         return await replica.propose(decodeCommand(command))
       } catch (error) {
         if (error instanceof NotLeaderError) throw notLeaderRemote(error.leader)
+        if (error instanceof ProposalLostError)
+          throw Object.assign(new Error(error.message), { code: 'ERR_PROPOSAL_LOST' })
         throw toRemote(hostError(error, 'the write'))
       }
     })
@@ -192,7 +203,13 @@ export class ClusterOps {
     if (error instanceof RpcRemoteError && error.code === 'ERR_NOT_LEADER') {
       const leader = (error.details as { leader?: string | null } | undefined)?.leader ?? null
       this.#leaderHint = leader !== target ? leader : null
-      if (!leader) await sleep(leaderWaitMs)
+      // Go straight to a leader we can reach; otherwise (none named, or the one named is the
+      // dead leader that an election is replacing) wait, rather than bounce between followers.
+      if (!leader || leader === target || !this.#options.mesh.isConnected(leader)) await sleep(leaderWaitMs)
+      return true
+    }
+    if (error instanceof RpcRemoteError && error.code === 'ERR_PROPOSAL_LOST') {
+      await sleep(leaderWaitMs) // overwritten by a new leader's log: certainly not applied
       return true
     }
     if (error instanceof RpcUnreachableError) {

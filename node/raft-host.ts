@@ -185,6 +185,7 @@ type Input =
   | { readonly kind: 'read'; readonly waiter: ReadWaiter }
   | { readonly kind: 'configChange'; readonly change: ConfigChange; readonly waiter: ProposalWaiter }
   | { readonly kind: 'transfer'; readonly target: NodeId; readonly waiter: Waiter<void> }
+  | { readonly kind: 'leaderUnreachable' }
 
 const tickInput: Input = { kind: 'tick' }
 
@@ -304,6 +305,11 @@ export class RaftHost {
     return promise
   }
 
+  /** The transport saw the connection to the leader close: campaign soon (see Raft.leaderUnreachable). */
+  leaderUnreachable(): void {
+    this.#push({ kind: 'leaderUnreachable' })
+  }
+
   /** A linearizable read: resolves with a read index once this node has applied it (ReadIndex). */
   read(options: RequestOptions = {}): Promise<number> {
     const { promise, resolve, reject } = Promise.withResolvers<number>()
@@ -397,6 +403,9 @@ export class RaftHost {
           break
         case 'configChange':
           this.#propose(input.waiter, () => raft.proposeConfigChange(input.change))
+          break
+        case 'leaderUnreachable':
+          raft.leaderUnreachable()
           break
         case 'transfer': {
           if (input.waiter.settled) break

@@ -132,6 +132,19 @@ export class Raft {
     }
   }
 
+  /**
+   * The host saw its connection to the leader close (the leader's process died, or the network
+   * cut it). The lease this node granted lapses at once, and its election timer runs on from
+   * there: it campaigns after a random [0, electionTicks) more ticks instead of a whole timeout.
+   * Harmless if the leader lives: followers still hearing it keep their lease and refuse the
+   * pre-vote, and hearing from the leader again resets the timer.
+   */
+  leaderUnreachable(): void {
+    this.#assertNoReadyInFlight()
+    if (this.#role === 'leader' || this.#leader === noLeader) return
+    this.#electionElapsed = Math.max(this.#electionElapsed, this.#options.electionTicks)
+  }
+
   /** Start an election now (tests and bootstrapping; hosts normally let ticks do it). */
   campaign(): void {
     this.#assertNoReadyInFlight()

@@ -234,6 +234,42 @@ test('pre-vote: a node cut off cannot disrupt the majority', () => {
   assert.is(cluster.stateOf('c'), 'x,y,z', 'c caught up')
 })
 
+test('leader unreachable: followers replace a dead leader within one election timeout', () => {
+  // Guards the failover shortcut: a follower that saw its connection to the leader close campaigns
+  // after a random part of one timeout instead of a whole one, and the other follower, which saw
+  // the same, grants its pre-vote because its lease lapsed too.
+  const cluster = new TestCluster(['a', 'b', 'c'])
+  cluster.elect('a')
+  cluster.settle()
+  cluster.crash('a')
+  for (const id of ['b', 'c']) cluster.raft(id).leaderUnreachable()
+  const ticks = runUntil(cluster, () => cluster.leader() !== null && cluster.leader() !== 'a')
+  assert.ok(ticks <= electionTicks + 2, `a new leader within one election timeout (${ticks} ticks)`)
+})
+
+test('leader unreachable on one follower alone cannot disrupt a live leader', () => {
+  // The shortcut must not become a way to depose a healthy leader: b lost only its own
+  // connection, c still hears a and keeps its lease, so b's pre-vote fails.
+  const cluster = new TestCluster(['a', 'b', 'c'])
+  cluster.elect('a')
+  cluster.propose('a', 'x')
+  cluster.settle()
+  const term = cluster.status('a').term
+  // The link between a and b is cut (b reports it); c hears both.
+  const notAB = (m: Message) => !between('a', 'b')(m)
+  cluster.raft('b').leaderUnreachable()
+  for (let tick = 0; tick < 5 * electionTicks; tick++) {
+    cluster.tickAll()
+    cluster.drop(between('a', 'b'))
+    cluster.settle(notAB)
+    cluster.drop(between('a', 'b'))
+  }
+  assert.ok(cluster.status('b').role !== 'leader')
+  assert.is(cluster.leader(), 'a')
+  assert.is(cluster.status('a').term, term, 'no election happened')
+  assert.is(cluster.status('b').term, term, 'b did not raise its term')
+})
+
 test('a follower whose appends were lost catches up on heartbeats, without a new write', () => {
   // Guards against a liveness bug: Raft's leader retries AppendEntries indefinitely; an idle
   // cluster must not leave a reconnected follower behind until the next client write. (Fails at
