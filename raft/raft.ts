@@ -134,15 +134,23 @@ export class Raft {
 
   /**
    * The host saw its connection to the leader close (the leader's process died, or the network
-   * cut it). The lease this node granted lapses at once, and its election timer runs on from
-   * there: it campaigns after a random [0, electionTicks) more ticks instead of a whole timeout.
-   * Harmless if the leader lives: followers still hearing it keep their lease and refuse the
-   * pre-vote, and hearing from the leader again resets the timer.
+   * cut it). The lease this node granted lapses at once, and it campaigns within one election
+   * timeout instead of after a whole one. The surviving voters take turns, in the order of their
+   * ids, each in its own slice of that timeout: they all saw the same close at the same moment,
+   * and racing each other would split the vote (a whole extra round). Harmless if the leader
+   * lives: followers still hearing it keep their lease and refuse the pre-vote, and hearing from
+   * the leader again resets the timer.
    */
   leaderUnreachable(): void {
     this.#assertNoReadyInFlight()
     if (this.#role === 'leader' || this.#leader === noLeader) return
-    this.#electionElapsed = Math.max(this.#electionElapsed, this.#options.electionTicks)
+    const timeout = this.#options.electionTicks
+    this.#electionElapsed = Math.max(this.#electionElapsed, timeout)
+    const survivors = this.#membership.voters.filter((id) => id !== this.#leader).sort()
+    const turn = Math.max(0, survivors.indexOf(this.id))
+    const slice = Math.max(1, Math.floor(timeout / Math.max(1, survivors.length)))
+    const wait = turn * slice + this.#options.random.int(0, Math.max(0, Math.floor(slice / 2) - 1))
+    this.#randomizedElectionTicks = this.#electionElapsed + wait
   }
 
   /** Start an election now (tests and bootstrapping; hosts normally let ticks do it). */

@@ -245,6 +245,8 @@ test('leader unreachable: followers replace a dead leader within one election ti
   for (const id of ['b', 'c']) cluster.raft(id).leaderUnreachable()
   const ticks = runUntil(cluster, () => cluster.leader() !== null && cluster.leader() !== 'a')
   assert.ok(ticks <= electionTicks + 2, `a new leader within one election timeout (${ticks} ticks)`)
+  assert.is(cluster.leader(), 'b', 'the survivors took turns in id order: b first, without a split vote')
+  assert.is(cluster.status('b').term, 2, 'one election, no split vote')
 })
 
 test('leader unreachable on one follower alone cannot disrupt a live leader', () => {
