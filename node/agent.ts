@@ -7,7 +7,7 @@
 // knows who is alive, including workers, which send no Raft traffic), the autopilot's next step,
 // and a check of this node's own membership (a removed node discards its log and joins again).
 
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
+import { createHash, timingSafeEqual } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import type { ServerResponse } from 'node:http'
@@ -24,16 +24,17 @@ import {
 } from '../core/cluster.ts'
 import { loadOrCreateIdentity } from '../net/identity.ts'
 import { Mesh } from '../net/mesh.ts'
-import { generatePsk, pskFromHex, pskToHex } from '../net/psk.ts'
+import { pskFromHex } from '../net/psk.ts'
 import { RaftTransport } from '../net/raft-transport.ts'
 import type { Message } from '../raft/types.ts'
 import { freePort, isIpv4, primaryAddress, splitHostPort } from './addresses.ts'
 import { expiredEvents, missingClusterObjects } from './api/cluster-objects.ts'
 import { type ForwardedRequest, type ForwardedResponse, registerKubernetesApi } from './api/server.ts'
 import { ApiClient } from './api-client.ts'
-import { createClusterCa, issueServerCert } from './certs.ts'
+import { issueServerCert } from './certs.ts'
 import { type ClusterStatus, registerClusterApi } from './cluster-api.ts'
 import { ClusterOps, toRemote } from './cluster-ops.ts'
+import { newClusterSecrets } from './cluster-secrets.ts'
 import {
   type ClusterSecrets,
   type DataPaths,
@@ -198,17 +199,8 @@ export class Agent {
     }
     const problem = settingsProblem(settings)
     if (problem) throw new Error(`cannot bootstrap: ${problem}`)
-    const clusterId = randomUUID()
-    const ca = await createClusterCa({ clusterId })
-    const secrets: ClusterSecrets = {
-      version: secretsVersion,
-      clusterId,
-      pskHex: pskToHex(generatePsk()),
-      caCertPem: ca.certPem,
-      caKeyPem: ca.keyPem,
-      adminToken: randomBytes(32).toString('base64url'),
-      secretsKey: randomBytes(32).toString('base64'),
-    }
+    const secrets = await newClusterSecrets()
+    const clusterId = secrets.clusterId
     await writeSecrets(paths, secrets)
     const mesh = await startMesh(options, secrets, privateKey, options.listen)
     const config = await firstConfig(options, paths, mesh, clusterId, 'voter')

@@ -461,6 +461,9 @@ function send(
   res.end(bytes)
 }
 
+/** A body over the limit but under this is drained before the 413 is sent (see readRequestBody). */
+export const bodyDrainBytesMax = 64 * 1024 * 1024
+
 function readRequestBody(req: IncomingMessage, bytesMax: number): Promise<Buffer> {
   const tooLarge = () =>
     new HttpError(
@@ -468,23 +471,30 @@ function readRequestBody(req: IncomingMessage, bytesMax: number): Promise<Buffer
       StatusReason.RequestEntityTooLarge,
       `the request body is larger than ${bytesMax} bytes: send less (objects are limited in size)`,
     )
+  // A body somewhat too large is read to its end and thrown away, so that the client, still
+  // writing, gets the 413 instead of a broken pipe; a huge one closes the connection at once.
   const declared = Number(req.headers['content-length'])
-  if (declared > bytesMax) return Promise.reject(tooLarge())
+  if (declared > bodyDrainBytesMax) return Promise.reject(tooLarge())
   const { promise, resolve, reject } = Promise.withResolvers<Buffer>()
-  const chunks: Buffer[] = []
+  let chunks: Buffer[] = []
   let bytes = 0
+  let over = declared > bytesMax
   const onData = (chunk: Buffer) => {
     bytes += chunk.byteLength
-    if (bytes <= bytesMax) {
-      chunks.push(chunk)
-      return
+    if (bytes > bytesMax) {
+      over = true
+      chunks = []
     }
-    req.off('data', onData)
-    req.pause()
-    reject(tooLarge())
+    if (!over) {
+      chunks.push(chunk)
+    } else if (bytes > bodyDrainBytesMax) {
+      req.off('data', onData)
+      req.pause()
+      reject(tooLarge())
+    }
   }
   req.on('data', onData)
-  req.once('end', () => resolve(Buffer.concat(chunks)))
+  req.once('end', () => (over ? reject(tooLarge()) : resolve(Buffer.concat(chunks))))
   req.once('error', reject)
   req.once('close', () => {
     if (!req.complete) {

@@ -50,6 +50,23 @@ export class ProcessCluster {
     return new ProcessCluster(await mkdtemp(join(tmpdir(), 'cox-e2e-')), flags)
   }
 
+  /** A new cluster of `count` voters named n1, n2, ...: n1 bootstraps, the others join at once. */
+  static async withVoters(count = 3, flags: string[] = []): Promise<ProcessCluster> {
+    const cluster = await ProcessCluster.create(flags)
+    try {
+      await cluster.bootstrap('n1')
+      await Promise.all(Array.from({ length: count - 1 }, (_, i) => cluster.join(`n${i + 2}`)))
+      await waitFor(`${count} voters and a leader`, 30_000, async () => {
+        const status = await cluster.status('n1')
+        return status.leader !== null && status.members.filter((m) => m.role === 'voter').length === count
+      })
+    } catch (error) {
+      await cluster.destroy()
+      throw error
+    }
+    return cluster
+  }
+
   get kubeconfig(): string {
     return join(this.dir, 'kubeconfig')
   }

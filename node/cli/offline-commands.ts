@@ -4,26 +4,22 @@
 // only voter. Both write the replica as one snapshot whose membership is this node alone; the
 // agent then resumes from it as usual.
 
-import { randomBytes, randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { ClusterState, decodeCommand } from '../../core/cluster.ts'
 import { loadOrCreateIdentity } from '../../net/identity.ts'
-import { generatePsk, pskToHex } from '../../net/psk.ts'
 import { openLevelStorage } from '../../raft/storage/level.ts'
 import { loadPersistedState, persistReady } from '../../raft/storage.ts'
 import { freePort, splitHostPort } from '../addresses.ts'
-import { createClusterCa } from '../certs.ts'
+import { newClusterSecrets } from '../cluster-secrets.ts'
 import {
-  type ClusterSecrets,
   type DataPaths,
   dataPaths,
   type NodeConfig,
   nodeConfigVersion,
   readNodeConfig,
   readSecrets,
-  secretsVersion,
   writeFileAtomic,
   writeNodeConfig,
   writeSecrets,
@@ -52,17 +48,8 @@ export async function runSnapshotRestore(args: string[]): Promise<number> {
     throw new Error(`${positionals[0]} is not a coxswain snapshot (${(error as Error).message})`)
   }
   const id = peerIdFromPrivateKey(await loadOrCreateIdentity(paths.nodeKey)).toString()
-  const clusterId = randomUUID()
-  const ca = await createClusterCa({ clusterId })
-  const secrets: ClusterSecrets = {
-    version: secretsVersion,
-    clusterId,
-    pskHex: pskToHex(generatePsk()),
-    caCertPem: ca.certPem,
-    caKeyPem: ca.keyPem,
-    adminToken: randomBytes(32).toString('base64url'),
-    secretsKey: randomBytes(32).toString('base64'),
-  }
+  const secrets = await newClusterSecrets()
+  const clusterId = secrets.clusterId
   const listenHost = /^\/ip4\/([^/]+)/.exec(values.listen ?? '/ip4/127.0.0.1')?.[1] ?? '127.0.0.1'
   const listenPort =
     Number(/\/tcp\/(\d+)/.exec(values.listen ?? '')?.[1] ?? 0) || (await freePort(listenHost))

@@ -7,17 +7,6 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ProcessCluster, waitFor } from '../../chaos/real/process-cluster.ts'
 
-async function threeVoters(): Promise<ProcessCluster> {
-  const cluster = await ProcessCluster.create()
-  await cluster.bootstrap('n1')
-  await Promise.all([cluster.join('n2'), cluster.join('n3')])
-  await waitFor('three voters', 30_000, async () => {
-    const status = await cluster.status('n1')
-    return status.leader !== null && status.members.filter((m) => m.role === 'voter').length === 3
-  })
-  return cluster
-}
-
 async function put(cluster: ProcessCluster, via: string, key: string, value: string): Promise<void> {
   const response = await cluster.request(via, 'PUT', `/cox/v1/kv/${key}`, value)
   assert.ok(
@@ -39,7 +28,7 @@ function dumpLogs(cluster: ProcessCluster): void {
 }
 
 test('an isolated follower cannot disrupt the majority (pre-vote) and catches up after healing', async () => {
-  const cluster = await threeVoters()
+  const cluster = await ProcessCluster.withVoters(3)
   try {
     const before = await cluster.status('n1')
     const leader = before.leader!.name
@@ -82,7 +71,7 @@ test('an isolated follower cannot disrupt the majority (pre-vote) and catches up
 })
 
 test('cox snapshot save, then restore into a new cluster that holds the same keys', async () => {
-  const cluster = await threeVoters()
+  const cluster = await ProcessCluster.withVoters(3)
   try {
     for (let i = 0; i < 50; i++) await put(cluster, `n${(i % 3) + 1}`, `key-${i}`, `value-${i}`)
     await cluster.writeKubeconfig('n2')
@@ -126,7 +115,7 @@ test('cox snapshot save, then restore into a new cluster that holds the same key
 })
 
 test('cluster recover --force-new-cluster brings a lone survivor back to service', async () => {
-  const cluster = await threeVoters()
+  const cluster = await ProcessCluster.withVoters(3)
   try {
     for (let i = 0; i < 20; i++) await put(cluster, 'n1', `key-${i}`, `value-${i}`)
     await cluster.kill('n2')

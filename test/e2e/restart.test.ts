@@ -10,19 +10,8 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { coxScript, ProcessCluster, run, waitFor } from '../../chaos/real/process-cluster.ts'
 
-async function threeVoters(): Promise<ProcessCluster> {
-  const cluster = await ProcessCluster.create()
-  await cluster.bootstrap('n1')
-  await Promise.all([cluster.join('n2'), cluster.join('n3')])
-  await waitFor('three voters', 30_000, async () => {
-    const status = await cluster.status('n1')
-    return status.leader !== null && status.members.filter((m) => m.role === 'voter').length === 3
-  })
-  return cluster
-}
-
 test('SIGTERM on the leader hands leadership over, then the agent exits cleanly', async () => {
-  const cluster = await threeVoters()
+  const cluster = await ProcessCluster.withVoters(3)
   try {
     const before = await cluster.status('n1')
     const leader = before.leader!.name
@@ -40,7 +29,7 @@ test('SIGTERM on the leader hands leadership over, then the agent exits cleanly'
 })
 
 test('SIGKILL of the leader under writes loses no acknowledged write; it restarts and rejoins', async () => {
-  const cluster = await threeVoters()
+  const cluster = await ProcessCluster.withVoters(3)
   try {
     const leader = (await cluster.status('n1')).leader!.name
     const acknowledged: string[] = []
