@@ -19,6 +19,8 @@ import {
 import type { Replica } from './replica.ts'
 
 export const requestTimeoutMsDefault = 5_000
+/** One ReadIndex round waits this long before it is asked again (its messages may be lost). */
+export const readAttemptMs = 1_000
 /** Pause between attempts while no leader is known (an election takes tens of milliseconds). */
 export const leaderWaitMs = 5
 
@@ -131,13 +133,17 @@ export class ClusterOps {
       const remaining = deadline - Date.now()
       if (remaining <= 0) throw noLeaderError()
       try {
-        await replica.linearize({ timeoutMs: remaining })
+        await replica.linearize({ timeoutMs: Math.min(remaining, readAttemptMs) })
         return
       } catch (error) {
         if (error instanceof NotLeaderError) {
           await sleep(leaderWaitMs)
           continue
         }
+        // A ReadIndex request or its answer can be lost with a dropped message (Raft does not
+        // resend them); a read has no effect, so ask again rather than wait out the deadline.
+        if (error instanceof DeadlineError && deadline - Date.now() > 0) continue
+        if (error instanceof DeadlineError) throw noLeaderError()
         throw hostError(error, 'the read')
       }
     }
