@@ -165,6 +165,11 @@ export class World implements SimHost {
     node.crash()
     this.faultCounts.crash++
     this.trace(`${node.id} crashed (down ${downMs} ms)`)
+    // Its connections close: followers that saw it as their leader hear of it at once, as the
+    // agent's mesh tells them (Raft.leaderUnreachable), so that shortcut is checked here too.
+    for (const other of this.nodes.values()) {
+      if (other.up && other.raft!.status().leader === node.id) other.input((raft) => raft.leaderUnreachable())
+    }
     this.queue.after(downMs, () => this.restart(node))
   }
 
