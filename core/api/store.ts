@@ -46,8 +46,12 @@ export type ApiCommand =
       readonly expected?: Expectations
       readonly now: string
     }
-  /** Several commands in one entry, each answered (a controller's plan); stops at none. */
-  | { readonly op: 'batch'; readonly commands: readonly ApiCommand[] }
+  /**
+   * Several commands in one entry, each answered (a controller's plan). An `atomic` batch is all
+   * or nothing: if any command fails, none takes effect and the batch answers with that failure,
+   * so one preconditioned write (say, on the owner) guards the creates beside it.
+   */
+  | { readonly op: 'batch'; readonly commands: readonly ApiCommand[]; readonly atomic?: boolean }
 
 export interface ApiFailure {
   readonly ok: false
@@ -90,6 +94,8 @@ export class ObjectStore {
   /** What each resource key is, for cascading deletion across resources. */
   readonly #resources = new Map<string, ResourceRef>()
   #changes: WatchChange[] = []
+  /** While an atomic batch runs: the undo of each write so far. */
+  #undo: (() => void)[] | null = null
 
   get(
     resource: Pick<ResourceRef, 'group' | 'plural'>,
@@ -131,7 +137,9 @@ export class ObjectStore {
       case 'delete':
         return this.#delete(index, command)
       case 'batch':
-        return { ok: true, object: null, results: command.commands.map((c) => this.#apply(index, c)) }
+        return command.atomic
+          ? this.#atomically(index, command.commands)
+          : this.#batch(index, command.commands)
       default:
         return failure(
           422,
@@ -141,6 +149,32 @@ export class ObjectStore {
           null,
         )
     }
+  }
+
+  #batch(index: number, commands: readonly ApiCommand[]): ApiResult {
+    return { ok: true, object: null, results: commands.map((c) => this.#apply(index, c)) }
+  }
+
+  /** Applies `commands` with an undo log; the first failure undoes them all, events included. */
+  #atomically(index: number, commands: readonly ApiCommand[]): ApiResult {
+    const outer = this.#undo
+    const changesBefore = this.#changes.length
+    this.#undo = []
+    const results: ApiResult[] = []
+    for (const command of commands) {
+      const result = this.#apply(index, command)
+      if (!result.ok) {
+        for (const undo of this.#undo.reverse()) undo()
+        this.#undo = outer
+        this.#changes.length = changesBefore
+        return result
+      }
+      results.push(result)
+    }
+    // Inside an enclosing atomic batch, this one's writes stay undoable by it.
+    if (outer) outer.push(...this.#undo)
+    this.#undo = outer
+    return { ok: true, object: null, results }
   }
 
   #create(index: number, resource: ResourceRef, object: KubeObject): ApiResult {
@@ -365,12 +399,27 @@ export class ObjectStore {
       objects = new Map()
       this.#objects.set(key, objects)
     }
+    this.#remember(objects, objectKey(namespace, name))
     objects.set(objectKey(namespace, name), object)
   }
 
   #remove(resource: ResourceRef, namespace: string, name: string, last: KubeObject): void {
-    this.#objects.get(resourceKey(resource))?.delete(objectKey(namespace, name))
+    const objects = this.#objects.get(resourceKey(resource))
+    if (objects) {
+      this.#remember(objects, objectKey(namespace, name))
+      objects.delete(objectKey(namespace, name))
+    }
     this.#changes.push({ type: 'DELETED', resource: resourceKey(resource), object: last })
+  }
+
+  /** Inside an atomic batch: how to put back what is at `key` now. */
+  #remember(objects: Map<string, KubeObject>, key: string): void {
+    if (!this.#undo) return
+    const previous = objects.get(key)
+    this.#undo.push(() => {
+      if (previous === undefined) objects.delete(key)
+      else objects.set(key, previous)
+    })
   }
 
   // ---------------------------------------------------------------- snapshots

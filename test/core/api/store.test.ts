@@ -446,6 +446,49 @@ test('a repeated event adds to the count of the first instead of piling up', () 
   assert.is(store.list(events).length, 2, 'a different message is a different event')
 })
 
+test('an atomic batch is all or nothing: a failed precondition undoes the creates beside it', () => {
+  const store = new ObjectStore()
+  withNamespace(store)
+  store.apply(2, {
+    op: 'create',
+    resource: deployments,
+    object: object('Deployment', 'web', { namespace: 'default', spec: { replicas: 1 } }),
+  })
+  const plan = (expected: string): ApiCommand => ({
+    op: 'batch',
+    atomic: true,
+    commands: [
+      {
+        op: 'create',
+        resource: configmaps,
+        object: object('ConfigMap', `made-at-${expected}`, { namespace: 'default' }),
+      },
+      {
+        op: 'update',
+        resource: deployments,
+        object: object('Deployment', 'web', { namespace: 'default', spec: { replicas: 2 } }),
+        subresource: null,
+        expected: { resourceVersion: expected },
+        now,
+      },
+    ],
+  })
+  const stale = store.apply(3, plan('1'))
+  assert.is(stale.result.ok, false)
+  assert.is((stale.result as { code: number }).code, 409)
+  assert.equal(stale.changes, [], 'no events for writes that were undone')
+  assert.is(store.get(configmaps, 'default', 'made-at-1'), undefined, 'the create beside it was undone')
+  assert.equal(store.get(deployments, 'default', 'web')!.spec, { replicas: 1 })
+  const fresh = store.apply(4, plan('2'))
+  assert.ok(fresh.result.ok)
+  assert.equal(
+    fresh.changes.map((c) => c.type),
+    ['ADDED', 'MODIFIED'],
+  )
+  assert.ok(store.get(configmaps, 'default', 'made-at-2'))
+  assert.equal(store.get(deployments, 'default', 'web')!.spec, { replicas: 2 })
+})
+
 test('a batch answers each command; the cluster state carries the store through its snapshot', () => {
   const state = new ClusterState()
   const run = (index: number, command: ApiCommand) => {
