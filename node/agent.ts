@@ -7,12 +7,14 @@
 // knows who is alive, including workers, which send no Raft traffic), the autopilot's next step,
 // and a check of this node's own membership (a removed node discards its log and joins again).
 
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import type { ServerResponse } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { hostname } from 'node:os'
+import { nodesResource, planNodeReadiness } from '../actors/plans/nodes.ts'
+import { eventCommand } from '../actors/plans/plan.ts'
 import { planAutopilot } from '../core/autopilot.ts'
 import {
   type ClusterSettings,
@@ -29,7 +31,12 @@ import { RaftTransport } from '../net/raft-transport.ts'
 import type { Message } from '../raft/types.ts'
 import { freePort, isIpv4, primaryAddress, splitHostPort } from './addresses.ts'
 import { expiredEvents, missingClusterObjects } from './api/cluster-objects.ts'
-import { type ForwardedRequest, type ForwardedResponse, registerKubernetesApi } from './api/server.ts'
+import {
+  type ForwardedRequest,
+  type ForwardedResponse,
+  registerKubernetesApi,
+  timestamp,
+} from './api/server.ts'
 import { ApiClient } from './api-client.ts'
 import { issueServerCert } from './certs.ts'
 import { type ClusterStatus, registerClusterApi } from './cluster-api.ts'
@@ -754,8 +761,41 @@ export class Agent {
     const state = this.#replica!.state
     if (state.clusterId === '') return
     const commands = [...missingClusterObjects(state), ...expiredEvents(state, Date.now())]
+    await this.#planNodeReadiness()
     if (commands.length === 0) return
     await this.ops.propose({ type: 'api', command: { op: 'batch', commands } })
+  }
+
+  /** Node objects follow what the leader hears from each agent (NotReady after the grace period). */
+  async #planNodeReadiness(): Promise<void> {
+    const state = this.#replica!.state
+    const now = Date.now()
+    const plan = planNodeReadiness({
+      nodes: state.objects.list(nodesResource),
+      silentMs: (id) => {
+        if (!state.members.has(id)) return null
+        if (id === this.mesh.id) return 0
+        return now - Math.max(this.#lastHeard.get(id) ?? now, this.#leaderSince)
+      },
+      graceMs: state.settings.nodeNotReadyGraceMs,
+      now: timestamp(now),
+    })
+    if (plan.commands.length === 0) return
+    const fixed = {
+      now: timestamp(now),
+      newUid: randomUUID,
+      newName: (prefix: string) => `${prefix}${randomBytes(8).toString('hex')}`,
+    }
+    for (const event of plan.events)
+      this.logger.warn({ node: event.involvedObject.name, reason: event.reason }, event.message)
+    await this.ops.propose({
+      type: 'api',
+      command: {
+        op: 'batch',
+        atomic: true,
+        commands: [...plan.commands, ...plan.events.map((e) => eventCommand(e, fixed))],
+      },
+    })
   }
 
   async #heartbeat(): Promise<void> {

@@ -158,7 +158,8 @@ export function eventCommand(
       kind: 'Event',
       metadata: {
         name: fixed.newName(`${involved.name}.`),
-        namespace: involved.namespace,
+        // Events about cluster-scoped objects (Nodes) live in `default`, as in Kubernetes.
+        namespace: involved.namespace || 'default',
         uid: fixed.newUid(),
         creationTimestamp: fixed.now,
       },
