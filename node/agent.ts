@@ -12,9 +12,10 @@ import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import type { ServerResponse } from 'node:http'
 import { request as httpsRequest } from 'node:https'
-import { hostname } from 'node:os'
+import { availableParallelism, hostname, totalmem } from 'node:os'
 import { nodesResource, planNodeReadiness } from '../actors/plans/nodes.ts'
-import { eventCommand } from '../actors/plans/plan.ts'
+import { eventCommand, podsResource } from '../actors/plans/plan.ts'
+import { planScheduling } from '../actors/plans/scheduling.ts'
 import { planAutopilot } from '../core/autopilot.ts'
 import {
   type ClusterSettings,
@@ -91,6 +92,9 @@ export const forwardTimeoutMs = 30_000
 /** How often the leader checks that the default namespaces, Service and Node objects exist. */
 export const clusterObjectsCheckMs = 1_000
 export const connectTimeoutMs = 5_000
+/** What a node offers the scheduler beyond its CPUs and memory (as a kubelet's defaults). */
+export const podsPerNodeMax = 110
+export const ephemeralStorageGi = 100
 /** A leader hands leadership over before it stops, waiting at most this long. */
 export const transferOnStopMs = 2_000
 
@@ -145,6 +149,7 @@ export class Agent {
   #lastPeersWrite = 0
   #lastObjectsCheck = 0
   #loopback: ApiClient | null = null
+  #nodeRegistered = false
   #masters: string[] = []
   #masterApis: string[] = []
   /** A worker's copy of the token hashes (a master reads its replica's). */
@@ -491,14 +496,7 @@ export class Agent {
    * caller's token; the mesh is private and encrypted).
    */
   async #serveForwarded(request: ForwardedRequest): Promise<ForwardedResponse> {
-    const [host, port] = splitHostPort(this.#config.api)
-    this.#loopback ??= new ApiClient({
-      server: `https://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
-      caPem: this.#secrets.caCertPem,
-      token: this.#secrets.adminToken,
-      timeoutMs: forwardTimeoutMs,
-    })
-    const response = await this.#loopback.request(
+    const response = await this.#loopbackClient().request(
       request.method,
       `${request.path}${request.query ? `?${request.query}` : ''}`,
       {
@@ -562,6 +560,18 @@ export class Agent {
       })
       upstream.end()
     })
+  }
+
+  /** A client of this agent's own API, with the admin token (for work done on a caller's behalf). */
+  #loopbackClient(): ApiClient {
+    const [host, port] = splitHostPort(this.#config.api)
+    this.#loopback ??= new ApiClient({
+      server: `https://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+      caPem: this.#secrets.caCertPem,
+      token: this.#secrets.adminToken,
+      timeoutMs: forwardTimeoutMs,
+    })
+    return this.#loopback
   }
 
   /** Everything needed to answer the leader's view of a node's membership. */
@@ -708,6 +718,9 @@ export class Agent {
       } else {
         void this.#heartbeat()
       }
+      if (!this.#nodeRegistered) {
+        await this.#registerNode().catch(() => {}) // the Node object may not exist yet; try again
+      }
       if (Date.now() - this.#lastPeersWrite >= peersWriteMs) {
         this.#lastPeersWrite = Date.now()
         await writePeers(this.paths, this.mesh)
@@ -762,6 +775,7 @@ export class Agent {
     if (state.clusterId === '') return
     const commands = [...missingClusterObjects(state), ...expiredEvents(state, Date.now())]
     await this.#planNodeReadiness()
+    await this.#planScheduling()
     if (commands.length === 0) return
     await this.ops.propose({ type: 'api', command: { op: 'batch', commands } })
   }
@@ -796,6 +810,58 @@ export class Agent {
         commands: [...plan.commands, ...plan.events.map((e) => eventCommand(e, fixed))],
       },
     })
+  }
+
+  /** The scheduler: binds pending pods to nodes, or says why they fit nowhere. */
+  async #planScheduling(): Promise<void> {
+    const state = this.#replica!.state
+    const now = timestamp()
+    const plan = planScheduling({
+      pods: state.objects.list(podsResource),
+      nodes: state.objects.list(nodesResource),
+      strategy: 'binpack',
+      now,
+    })
+    if (plan.commands.length === 0) return
+    const fixed = {
+      now,
+      newUid: randomUUID,
+      newName: (prefix: string) => `${prefix}${randomBytes(8).toString('hex')}`,
+    }
+    // Each binding stands alone: one pod that moved on meanwhile must not hold back the others.
+    await this.ops.propose({
+      type: 'api',
+      command: {
+        op: 'batch',
+        commands: [...plan.commands, ...plan.events.map((e) => eventCommand(e, fixed))],
+      },
+    })
+  }
+
+  /**
+   * Like a kubelet registering its node: this agent writes its own capacity into its Node object
+   * (through its own API, so a worker can too), once the leader has created the object.
+   */
+  async #registerNode(): Promise<void> {
+    const capacity = {
+      cpu: String(availableParallelism()),
+      memory: `${Math.floor(totalmem() / 1024)}Ki`,
+      pods: String(podsPerNodeMax),
+      'ephemeral-storage': `${ephemeralStorageGi}Gi`,
+    }
+    const patch = { status: { capacity, allocatable: capacity } }
+    const response = await this.#loopbackClient().request(
+      'PATCH',
+      `/api/v1/nodes/${encodeURIComponent(this.#config.name)}/status`,
+      {
+        body: JSON.stringify(patch),
+        headers: { 'content-type': 'application/merge-patch+json' },
+      },
+    )
+    if (response.status === 200) {
+      this.#nodeRegistered = true
+      this.logger.info({ capacity }, 'node capacity registered')
+    }
   }
 
   async #heartbeat(): Promise<void> {

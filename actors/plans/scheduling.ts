@@ -1,0 +1,97 @@
+// The scheduler controller's plan: place every pending pod with the pure scheduler, bind each
+// placed pod (its spec.nodeName, preconditioned on the pod as planned from), and mark each pod that
+// fits nowhere with Kubernetes' PodScheduled=False condition and a FailedScheduling event saying
+// why — only when that reason changed, so a pod waiting for room costs no writes while it waits.
+// Level-triggered: the leader plans again whenever the cluster may have changed.
+
+import type { KubeObject } from '../../core/api/object.ts'
+import type { ApiCommand } from '../../core/api/store.ts'
+import { type Strategy, schedule } from '../scheduler.ts'
+import {
+  conditionOf,
+  isObject,
+  type Plan,
+  type PlanEvent,
+  podsResource,
+  referenceTo,
+  updateCommand,
+} from './plan.ts'
+
+export const schedulerComponent = 'default-scheduler'
+
+export interface SchedulingInput {
+  readonly pods: readonly KubeObject[]
+  readonly nodes: readonly KubeObject[]
+  readonly strategy: Strategy
+  readonly now: string
+}
+
+/** Pods this scheduler should place: unbound, alive, and not meant for another scheduler. */
+export function isPending(pod: KubeObject): boolean {
+  const spec = isObject(pod.spec) ? pod.spec : {}
+  const phase = isObject(pod.status) ? pod.status.phase : undefined
+  const scheduler = spec.schedulerName ?? schedulerComponent
+  return (
+    !spec.nodeName &&
+    !pod.metadata.deletionTimestamp &&
+    phase !== 'Succeeded' &&
+    phase !== 'Failed' &&
+    scheduler === schedulerComponent
+  )
+}
+
+export function planScheduling(input: SchedulingInput): Plan {
+  const pending = input.pods
+    .filter(isPending)
+    .sort((a, b) => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)))
+  const commands: ApiCommand[] = []
+  const events: PlanEvent[] = []
+  if (pending.length === 0) return { commands, events }
+  const plan = schedule({ pods: input.pods, nodes: input.nodes, pending, strategy: input.strategy })
+  const byUid = new Map(pending.map((pod) => [pod.metadata.uid, pod]))
+  for (const binding of plan.bindings) {
+    const pod = byUid.get(binding.uid)!
+    const bound: KubeObject = { ...pod, spec: { ...(pod.spec as object), nodeName: binding.node } }
+    commands.push(updateCommand(podsResource, pod, bound, null, input.now))
+    events.push({
+      type: 'Normal',
+      reason: 'Scheduled',
+      message: `Successfully assigned ${binding.namespace}/${binding.name} to ${binding.node}`,
+      involvedObject: referenceTo(pod),
+      component: schedulerComponent,
+    })
+  }
+  for (const refused of plan.unschedulable) {
+    const pod = byUid.get(refused.uid)!
+    const current = conditionOf(pod.status, 'PodScheduled')
+    if (current?.status === 'False' && current.message === refused.message) continue
+    const status = isObject(pod.status) ? pod.status : {}
+    const conditions = Array.isArray(status.conditions) ? (status.conditions as { type: string }[]) : []
+    const next: KubeObject = {
+      ...pod,
+      status: {
+        ...status,
+        conditions: [
+          ...conditions.filter((c) => c.type !== 'PodScheduled'),
+          {
+            type: 'PodScheduled',
+            status: 'False',
+            reason: 'Unschedulable',
+            message: refused.message,
+            lastProbeTime: null,
+            lastTransitionTime: input.now,
+          },
+        ],
+      },
+    }
+    commands.push(updateCommand(podsResource, pod, next, 'status', input.now))
+    events.push({
+      type: 'Warning',
+      reason: 'FailedScheduling',
+      message: refused.message,
+      involvedObject: referenceTo(pod),
+      component: schedulerComponent,
+    })
+  }
+  return { commands, events }
+}
