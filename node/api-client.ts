@@ -145,16 +145,26 @@ export class ApiClient {
     })
   }
 
-  /** `path` starts with `/` and may carry a query string; it is appended to the server's path prefix. */
-  async request(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse> {
-    if (!path.startsWith('/')) throw new Error(`ApiClient.request: the path "${path}" must start with "/"`)
-    const upper = method.toUpperCase()
+  /** The method, body and headers of a request: the token, the body's type and length, the caller's headers. */
+  #prepare(
+    what: string,
+    method: string,
+    path: string,
+    options: RequestOptions,
+  ): { upper: string; body: Uint8Array | undefined; headers: Record<string, string> } {
+    if (!path.startsWith('/')) throw new Error(`ApiClient.${what}: the path "${path}" must start with "/"`)
     const { body, contentType } = encodeBody(options.body)
     const headers: Record<string, string> = { accept: 'application/json' }
     if (this.#token !== null) headers.authorization = `Bearer ${this.#token}`
     if (contentType !== undefined) headers['content-type'] = contentType
     if (body !== undefined) headers['content-length'] = String(body.byteLength)
     for (const [name, value] of Object.entries(options.headers ?? {})) headers[name.toLowerCase()] = value
+    return { upper: method.toUpperCase(), body, headers }
+  }
+
+  /** `path` starts with `/` and may carry a query string; it is appended to the server's path prefix. */
+  async request(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse> {
+    const { upper, body, headers } = this.#prepare('request', method, path, options)
     const attempt = () => this.#send(upper, path, headers, body, options)
     try {
       return await attempt()
@@ -170,14 +180,7 @@ export class ApiClient {
    * (a watch). The deadline covers only the wait for the headers; `close()` ends the stream.
    */
   async stream(method: string, path: string, options: RequestOptions = {}): Promise<ApiStream> {
-    if (!path.startsWith('/')) throw new Error(`ApiClient.stream: the path "${path}" must start with "/"`)
-    const upper = method.toUpperCase()
-    const { body, contentType } = encodeBody(options.body)
-    const headers: Record<string, string> = { accept: 'application/json' }
-    if (this.#token !== null) headers.authorization = `Bearer ${this.#token}`
-    if (contentType !== undefined) headers['content-type'] = contentType
-    if (body !== undefined) headers['content-length'] = String(body.byteLength)
-    for (const [name, value] of Object.entries(options.headers ?? {})) headers[name.toLowerCase()] = value
+    const { upper, body, headers } = this.#prepare('stream', method, path, options)
     const timeoutMs = positive(options.timeoutMs ?? this.#timeoutMs, 'timeoutMs')
     const prefix = this.#base.pathname.replace(/\/+$/, '')
     const { promise, resolve, reject } = Promise.withResolvers<ApiStream>()
