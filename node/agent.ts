@@ -7,7 +7,7 @@
 // knows who is alive, including workers, which send no Raft traffic), the autopilot's next step,
 // and a check of this node's own membership (a removed node discards its log and joins again).
 
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import type { ServerResponse } from 'node:http'
@@ -40,7 +40,7 @@ import {
 } from './api/server.ts'
 import { ApiClient } from './api-client.ts'
 import { issueServerCert } from './certs.ts'
-import { type ClusterStatus, registerClusterApi } from './cluster-api.ts'
+import { type ClusterStatus, registerClusterApi, tokenHash } from './cluster-api.ts'
 import { ClusterOps, toRemote } from './cluster-ops.ts'
 import { newClusterSecrets } from './cluster-secrets.ts'
 import {
@@ -314,7 +314,7 @@ export class Agent {
     if (!token) return null
     if (safeEqual(token, this.#secrets.adminToken)) return 'admin'
     const tokens = this.#replica?.state.tokens ?? this.#tokens
-    return tokens.get(sha256Hex(token))?.access ?? null
+    return tokens.get(tokenHash(token))?.access ?? null
   }
 
   // ---------------------------------------------------------------- the replica
@@ -1129,10 +1129,6 @@ async function writePeers(paths: DataPaths, mesh: Mesh): Promise<void> {
 
 function stripPeer(addresses: readonly string[]): string[] {
   return addresses.map((a) => a.replace(/\/p2p\/[^/]+$/, ''))
-}
-
-function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex')
 }
 
 function safeEqual(a: string, b: string): boolean {

@@ -55,6 +55,11 @@ const settingKeys: readonly (keyof ClusterSettings)[] = [
   'evictionTimeoutMs',
 ]
 
+/** How an API token is kept in the replicated state: its SHA-256, hex (the token itself never is). */
+export function tokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('hex')
+}
+
 export function registerClusterApi(http: HttpServer, agent: ClusterApiHost): void {
   const ok = (ctx: RequestContext, text: string): void =>
     ctx.send(200, text, { 'content-type': 'text/plain' })
@@ -144,7 +149,7 @@ export function registerClusterApi(http: HttpServer, agent: ClusterApiHost): voi
         throw new HttpError(400, 'BadRequest', 'access must be "admin" or "read"')
       }
       const token = randomBytes(32).toString('base64url')
-      const sha256 = createHash('sha256').update(token).digest('hex')
+      const sha256 = tokenHash(token)
       const { result } = await translate(() =>
         agent.ops.propose({ type: 'addToken', token: { sha256, access } }),
       )

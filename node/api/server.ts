@@ -13,6 +13,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import type { ServerResponse } from 'node:http'
 import { parse as parseYaml } from 'yaml'
+import { formatTime } from '../../actors/plans/plan.ts'
 import { applyDefaults } from '../../core/api/defaults.ts'
 import type { KubeObject } from '../../core/api/object.ts'
 import { openApiDocument, openApiIndex, typeMismatches, unknownFields } from '../../core/api/openapi.ts'
@@ -941,7 +942,7 @@ const isTrue = (value: string | null): boolean => value === 'true' || value === 
 
 /** RFC 3339 with seconds, as Kubernetes writes timestamps. */
 export function timestamp(ms = Date.now()): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')
+  return formatTime(ms)
 }
 
 /** Kubernetes' generateName alphabet: no vowels, no look-alike digits. */
