@@ -2,8 +2,60 @@
 // which a ReplicaSet gives up surplus pods, as Kubernetes' `controller.ActivePodsWithRanks` sorts
 // them (with the PodDeletionCost and LogarithmicScaleDown behaviour that is on by default).
 
+import { applyDefaults } from '../../core/api/defaults.ts'
 import type { KubeObject } from '../../core/api/object.ts'
-import { conditionOf, count, isObject, parseTime } from './plan.ts'
+import { resourceFor } from '../../core/api/resources.ts'
+import { conditionOf, controllerReference, count, isObject, parseTime } from './plan.ts'
+
+const podType = resourceFor('v1', 'Pod')!
+
+/** What a planner is given to make new objects: the leader's time and its generators. */
+export interface Fixed {
+  readonly now: string
+  readonly newUid: () => string
+  /** A name from a `generateName` prefix, as the API server makes them. */
+  readonly newName: (prefix: string) => string
+}
+
+/**
+ * The pod a controller makes from a pod template (`controller.GetPodFromTemplate`), owned by
+ * `owner`, defaulted. Named from `<owner>-` unless `name` is given (StatefulSet ordinals).
+ */
+export function podFromTemplate(
+  owner: KubeObject,
+  template: unknown,
+  fixed: Fixed,
+  options: { name?: string; labels?: Record<string, string>; nodeName?: string } = {},
+): KubeObject {
+  const source = isObject(template) ? template : {}
+  const meta = isObject(source.metadata) ? source.metadata : {}
+  const prefix = `${owner.metadata.name}-`
+  const copied = (key: 'annotations' | 'finalizers') =>
+    meta[key] === undefined ? {} : { [key]: structuredClone(meta[key]) }
+  const labels = {
+    ...(isObject(meta.labels) ? (meta.labels as Record<string, string>) : {}),
+    ...options.labels,
+  }
+  const spec = structuredClone(isObject(source.spec) ? source.spec : {})
+  if (options.nodeName !== undefined) spec.nodeName = options.nodeName
+  return applyDefaults(podType, {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      ...(options.name === undefined
+        ? { name: fixed.newName(prefix), generateName: prefix }
+        : { name: options.name }),
+      namespace: owner.metadata.namespace ?? '',
+      uid: fixed.newUid(),
+      creationTimestamp: fixed.now,
+      ...(meta.labels === undefined && options.labels === undefined ? {} : { labels }),
+      ...copied('annotations'),
+      ...copied('finalizers'),
+      ownerReferences: [controllerReference(owner)],
+    },
+    spec,
+  })
+}
 
 /** The annotation by which users rank pods for deletion (lower goes first). */
 export const podDeletionCostAnnotation = 'controller.kubernetes.io/pod-deletion-cost'

@@ -3,16 +3,13 @@
 // pods to reach `spec.replicas`, and report the counts in the status. Level-triggered: it reads
 // only the state it is given, so planning again after a crash or a leader change is always safe.
 
-import { applyDefaults } from '../../core/api/defaults.ts'
 import type { KubeObject, LabelSelector } from '../../core/api/object.ts'
-import { resourceFor } from '../../core/api/resources.ts'
 import { labelMatcher, SelectorError } from '../../core/api/selectors.ts'
 import type { ApiCommand } from '../../core/api/store.ts'
 import {
   adopted,
   type Condition,
   controllerOf,
-  controllerReference,
   count,
   deleteCommand,
   formatTime,
@@ -27,13 +24,19 @@ import {
   semanticEqual,
   updateCommand,
 } from './plan.ts'
-import { isPodActive, isPodAvailable, isPodReady, podAvailableAtMs, podsInDeletionOrder } from './pods.ts'
+import {
+  isPodActive,
+  isPodAvailable,
+  isPodReady,
+  podAvailableAtMs,
+  podFromTemplate,
+  podsInDeletionOrder,
+} from './pods.ts'
 
 /** Pods created or deleted by one plan at most, as Kubernetes' `BurstReplicas`. */
 export const podWritesPerPlanMax = 500
 
 const component = 'replicaset-controller'
-const podType = resourceFor('v1', 'Pod')!
 
 export interface ReplicaSetPlanInput {
   replicaSet: KubeObject
@@ -97,7 +100,7 @@ export function planReplicaSet(input: ReplicaSetPlanInput): Plan {
   let deleted: KubeObject[] = []
   if (!deleting && owned.length < replicas) {
     const missing = Math.min(replicas - owned.length, podWritesPerPlanMax)
-    for (let i = 0; i < missing; i++) creates.push(podFromTemplate(rs, input))
+    for (let i = 0; i < missing; i++) creates.push(podFromTemplate(rs, spec.template, input))
   } else if (!deleting && owned.length > replicas) {
     const surplus = Math.min(owned.length - replicas, podWritesPerPlanMax)
     deleted = podsInDeletionOrder(owned, relatedPods(input, owned), nowMs).slice(0, surplus)
@@ -192,32 +195,6 @@ function selectorMatcher(selector: unknown): (labels?: Record<string, string>) =
     if (error instanceof SelectorError) return () => false
     throw error
   }
-}
-
-/** The pod a ReplicaSet makes from its template (`controller.GetPodFromTemplate`), defaulted. */
-function podFromTemplate(rs: KubeObject, input: ReplicaSetPlanInput): KubeObject {
-  const spec = isObject(rs.spec) ? rs.spec : {}
-  const template = isObject(spec.template) ? spec.template : {}
-  const meta = isObject(template.metadata) ? template.metadata : {}
-  const prefix = `${rs.metadata.name}-`
-  const copied = (key: 'labels' | 'annotations' | 'finalizers') =>
-    meta[key] === undefined ? {} : { [key]: structuredClone(meta[key]) }
-  return applyDefaults(podType, {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name: input.newName(prefix),
-      generateName: prefix,
-      namespace: rs.metadata.namespace ?? '',
-      uid: input.newUid(),
-      creationTimestamp: input.now,
-      ...copied('labels'),
-      ...copied('annotations'),
-      ...copied('finalizers'),
-      ownerReferences: [controllerReference(rs)],
-    },
-    spec: structuredClone(isObject(template.spec) ? template.spec : {}),
-  })
 }
 
 /**
