@@ -7,15 +7,12 @@
 // knows who is alive, including workers, which send no Raft traffic), the autopilot's next step,
 // and a check of this node's own membership (a removed node discards its log and joins again).
 
-import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
+import { timingSafeEqual } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import type { ServerResponse } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { availableParallelism, hostname, totalmem } from 'node:os'
-import { nodesResource, planNodeReadiness } from '../actors/plans/nodes.ts'
-import { eventCommand, podsResource } from '../actors/plans/plan.ts'
-import { planScheduling } from '../actors/plans/scheduling.ts'
 import { planAutopilot } from '../core/autopilot.ts'
 import {
   type ClusterSettings,
@@ -32,12 +29,7 @@ import { RaftTransport } from '../net/raft-transport.ts'
 import type { Message } from '../raft/types.ts'
 import { freePort, isIpv4, primaryAddress, splitHostPort } from './addresses.ts'
 import { expiredEvents, missingClusterObjects } from './api/cluster-objects.ts'
-import {
-  type ForwardedRequest,
-  type ForwardedResponse,
-  registerKubernetesApi,
-  timestamp,
-} from './api/server.ts'
+import { type ForwardedRequest, type ForwardedResponse, registerKubernetesApi } from './api/server.ts'
 import { ApiClient } from './api-client.ts'
 import { issueServerCert } from './certs.ts'
 import { type ClusterStatus, registerClusterApi, tokenHash } from './cluster-api.ts'
@@ -59,9 +51,12 @@ import {
 } from './data-dir.ts'
 import { HttpError, HttpServer, statusBody } from './http-server.ts'
 import { renderKubeconfig } from './kubeconfig.ts'
+import { Kubelet } from './kubelet.ts'
+import { LeaderControl, type NodeReport } from './leader-control.ts'
 import type { Logger } from './logger.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { type RaftTiming, Replica, raftTimingDefault } from './replica.ts'
+import { simRuntime } from './sim-runtime.ts'
 import { decodeJoinToken, encodeJoinToken } from './token.ts'
 
 export interface AgentOptions {
@@ -74,6 +69,8 @@ export interface AgentOptions {
   readonly role?: 'auto' | 'worker'
   readonly name?: string
   readonly runtime?: string
+  /** The sim runtime's pod start latency. */
+  readonly simStartMs?: number
   /** Cluster settings at bootstrap beyond `voters` (tests shorten the autopilot grace). */
   readonly settings?: Partial<ClusterSettings>
   readonly timing?: RaftTiming
@@ -118,9 +115,17 @@ interface Standing {
   readonly tokens: TokenHash[]
 }
 
+interface HeartbeatReply {
+  readonly leader: string | null
+  /** From the leader only: how long a node may be silent before it is NotReady. */
+  readonly nodeNotReadyGraceMs?: number
+}
+
 interface Heartbeat {
   readonly pid: number
   readonly applied: number
+  /** Kubelet reports: this agent's own node, or the hollow nodes that reported through it. */
+  readonly nodes?: readonly NodeReport[]
 }
 
 export class Agent {
@@ -150,10 +155,15 @@ export class Agent {
   #lastObjectsCheck = 0
   #loopback: ApiClient | null = null
   #nodeRegistered = false
+  #kubelet: Kubelet | null = null
+  /** The cluster's NotReady grace as the leader last said (a worker has no replica to read it). */
+  #nodeGraceMs = defaultSettings.nodeNotReadyGraceMs
   #masters: string[] = []
   #masterApis: string[] = []
   /** A worker's copy of the token hashes (a master reads its replica's). */
   #tokens = new Map<string, TokenHash>()
+  /** The control plane and what the leader hears outside the log. */
+  readonly leaderControl: LeaderControl
 
   private constructor(
     options: AgentOptions,
@@ -184,6 +194,29 @@ export class Agent {
     this.#transport = new RaftTransport(mesh, {
       onMessage: (message) => this.#receiveRaft(message),
       logger: options.logger,
+    })
+    this.leaderControl = new LeaderControl({
+      nodeName: config.name,
+      logger: options.logger.child({ component: 'control-plane' }),
+      state: () => this.#replica?.state ?? null,
+      appliedIndex: () => this.#replica?.host.applied ?? 0,
+      propose: async (command) => {
+        const { result } = await this.ops.propose({ type: 'api', command })
+        if (result.ok && result.api) return result.api
+        throw new Error(
+          `the state machine refused the plan: ${'message' in result ? result.message : 'no answer'}`,
+        )
+      },
+      barrier: async () => {
+        await this.ops.propose({ type: 'api', command: { op: 'batch', commands: [] } })
+      },
+      memberSilentMs: (id) => {
+        const state = this.#replica?.state
+        if (!state?.members.has(id)) return null
+        if (id === this.mesh.id) return 0
+        const now = Date.now()
+        return now - Math.max(this.#lastHeard.get(id) ?? now, this.#leaderSince)
+      },
     })
   }
 
@@ -329,6 +362,7 @@ export class Agent {
       send: (messages) => this.#transport.send(messages),
       timing: this.#options.timing ?? raftTimingDefault,
       logger: this.logger,
+      onApplied: () => this.leaderControl.applied(),
       onFatal: (error) => {
         this.logger.error({ err: error }, 'the replica failed; stopping this node so that it restarts clean')
         process.exitCode = 1
@@ -459,7 +493,11 @@ export class Agent {
       const heartbeat = request as Heartbeat
       this.#lastHeard.set(from, Date.now())
       this.#pids.set(from, heartbeat.pid)
-      return { leader: this.mesh.id }
+      for (const report of heartbeat.nodes ?? []) this.leaderControl.heard(report)
+      return {
+        leader: this.mesh.id,
+        nodeNotReadyGraceMs: replica.state.settings.nodeNotReadyGraceMs,
+      } satisfies HeartbeatReply
     })
     mesh.handle('cluster.standing', async (from) => this.#standingOf(from))
     mesh.handle('api.http', async (_from, request) => {
@@ -704,6 +742,11 @@ export class Agent {
         this.#leaderSince = Date.now()
       }
       this.#wasLeader = leading
+      this.leaderControl.leading(leading)
+      if (leading && this.#kubelet) {
+        this.#kubelet.contact()
+        this.leaderControl.heard(this.#kubelet.report())
+      }
       this.#updateGauges()
       if (replica) {
         this.#learnMembers(this.#memberList(), replica.host.status().leader)
@@ -774,68 +817,8 @@ export class Agent {
     const state = this.#replica!.state
     if (state.clusterId === '') return
     const commands = [...missingClusterObjects(state), ...expiredEvents(state, Date.now())]
-    await this.#planNodeReadiness()
-    await this.#planScheduling()
     if (commands.length === 0) return
     await this.ops.propose({ type: 'api', command: { op: 'batch', commands } })
-  }
-
-  /** Node objects follow what the leader hears from each agent (NotReady after the grace period). */
-  async #planNodeReadiness(): Promise<void> {
-    const state = this.#replica!.state
-    const now = Date.now()
-    const plan = planNodeReadiness({
-      nodes: state.objects.list(nodesResource),
-      silentMs: (id) => {
-        if (!state.members.has(id)) return null
-        if (id === this.mesh.id) return 0
-        return now - Math.max(this.#lastHeard.get(id) ?? now, this.#leaderSince)
-      },
-      graceMs: state.settings.nodeNotReadyGraceMs,
-      now: timestamp(now),
-    })
-    if (plan.commands.length === 0) return
-    const fixed = {
-      now: timestamp(now),
-      newUid: randomUUID,
-      newName: (prefix: string) => `${prefix}${randomBytes(8).toString('hex')}`,
-    }
-    for (const event of plan.events)
-      this.logger.warn({ node: event.involvedObject.name, reason: event.reason }, event.message)
-    await this.ops.propose({
-      type: 'api',
-      command: {
-        op: 'batch',
-        atomic: true,
-        commands: [...plan.commands, ...plan.events.map((e) => eventCommand(e, fixed))],
-      },
-    })
-  }
-
-  /** The scheduler: binds pending pods to nodes, or says why they fit nowhere. */
-  async #planScheduling(): Promise<void> {
-    const state = this.#replica!.state
-    const now = timestamp()
-    const plan = planScheduling({
-      pods: state.objects.list(podsResource),
-      nodes: state.objects.list(nodesResource),
-      strategy: 'binpack',
-      now,
-    })
-    if (plan.commands.length === 0) return
-    const fixed = {
-      now,
-      newUid: randomUUID,
-      newName: (prefix: string) => `${prefix}${randomBytes(8).toString('hex')}`,
-    }
-    // Each binding stands alone: one pod that moved on meanwhile must not hold back the others.
-    await this.ops.propose({
-      type: 'api',
-      command: {
-        op: 'batch',
-        commands: [...plan.commands, ...plan.events.map((e) => eventCommand(e, fixed))],
-      },
-    })
   }
 
   /**
@@ -861,20 +844,72 @@ export class Agent {
     if (response.status === 200) {
       this.#nodeRegistered = true
       this.logger.info({ capacity }, 'node capacity registered')
+      this.#startKubelet()
     }
+  }
+
+  /** Runs the pods bound to this node (hollow pods, through the sim runtime, for now). */
+  #startKubelet(): void {
+    if (this.#kubelet || this.#stopping) return
+    const runtime = this.#options.runtime ?? 'auto'
+    if (runtime === 'docker' || runtime === 'process')
+      this.logger.warn({ runtime }, 'this runtime is not available yet: pods run hollow, on the sim runtime')
+    const [host] = splitHostPort(this.#config.apiAdvertise)
+    this.#kubelet = new Kubelet({
+      nodeName: this.#config.name,
+      hostIp: host,
+      api: this.#loopbackClient(),
+      runtime: simRuntime({ startMs: this.#options.simStartMs }),
+      logger: this.logger.child({ component: 'kubelet' }),
+      fenceAfterMs: () => this.#replica?.state.settings.nodeNotReadyGraceMs ?? this.#nodeGraceMs,
+    })
+    this.#kubelet.start()
+  }
+
+  /** The leader answered a heartbeat: this node is in touch with the masters. */
+  #leaderAnswered(reply: HeartbeatReply): void {
+    if (reply.nodeNotReadyGraceMs !== undefined) this.#nodeGraceMs = reply.nodeNotReadyGraceMs
+    this.#kubelet?.contact()
+  }
+
+  get kubelet(): Kubelet | null {
+    return this.#kubelet
+  }
+
+  /** Kubelet reports that came through this node's API (hollow nodes), for the leader. */
+  async reportNodes(reports: readonly NodeReport[]): Promise<{ nodeNotReadyGraceMs: number }> {
+    const replica = this.#replica
+    if (replica?.isLeader()) {
+      for (const report of reports) this.leaderControl.heard(report)
+      return { nodeNotReadyGraceMs: replica.state.settings.nodeNotReadyGraceMs }
+    }
+    const leader = this.ops.leader()
+    if (!leader) throw new HttpError(503, 'ServiceUnavailable', 'no leader is known yet; retry shortly')
+    const reply = await this.mesh.call<HeartbeatReply>(
+      leader,
+      'cluster.heartbeat',
+      { pid: process.pid, applied: replica?.host.applied ?? 0, nodes: reports } satisfies Heartbeat,
+      { timeoutMs: 1_000 },
+    )
+    if (reply.leader !== leader || reply.nodeNotReadyGraceMs === undefined)
+      throw new HttpError(503, 'ServiceUnavailable', 'the leader is changing; retry shortly')
+    return { nodeNotReadyGraceMs: reply.nodeNotReadyGraceMs }
   }
 
   async #heartbeat(): Promise<void> {
     const leader = this.ops.leader()
     if (!leader || leader === this.mesh.id || !this.mesh.isConnected(leader)) return
     try {
-      const reply = await this.mesh.call<{ leader: string | null }>(
-        leader,
-        'cluster.heartbeat',
-        { pid: process.pid, applied: this.#replica?.host.applied ?? 0 } satisfies Heartbeat,
-        { timeoutMs: 1_000 },
-      )
+      const heartbeat: Heartbeat = {
+        pid: process.pid,
+        applied: this.#replica?.host.applied ?? 0,
+        ...(this.#kubelet ? { nodes: [this.#kubelet.report()] } : {}),
+      }
+      const reply = await this.mesh.call<HeartbeatReply>(leader, 'cluster.heartbeat', heartbeat, {
+        timeoutMs: 1_000,
+      })
       this.ops.noteLeader(reply.leader)
+      if (reply.leader === leader) this.#leaderAnswered(reply)
     } catch {
       // The leader may be gone; the next heartbeat goes wherever the next leader is.
     }
@@ -1017,6 +1052,8 @@ export class Agent {
     if (this.#stopping) return
     this.#stopping = true
     if (this.#timer) clearInterval(this.#timer)
+    this.leaderControl.stop()
+    this.#kubelet?.stop()
     await this.#handOverLeadership().catch(() => {})
     await this.#http?.close().catch(() => {})
     await this.#replicaChanging

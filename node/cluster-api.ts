@@ -14,6 +14,8 @@ import {
 import type { Mesh } from '../net/mesh.ts'
 import { ClusterOpError, type ClusterOps } from './cluster-ops.ts'
 import { HttpError, type HttpServer, type RequestContext } from './http-server.ts'
+import type { Kubelet } from './kubelet.ts'
+import type { LeaderControl, NodeReport } from './leader-control.ts'
 import type { Logger } from './logger.ts'
 import type { Metrics } from './metrics.ts'
 import type { Replica } from './replica.ts'
@@ -27,6 +29,11 @@ export interface ClusterApiHost {
   readonly logger: Logger
   clusterStatus(): Promise<ClusterStatus>
   joinToken(): string
+  /** This node's kubelet, once its Node is registered. */
+  readonly kubelet: Kubelet | null
+  readonly leaderControl: LeaderControl
+  /** Kubelet heartbeats (hollow nodes' too), relayed to the leader; answers the NotReady grace. */
+  reportNodes(reports: readonly NodeReport[]): Promise<{ nodeNotReadyGraceMs: number }>
 }
 
 export interface ClusterStatus {
@@ -193,6 +200,80 @@ export function registerClusterApi(http: HttpServer, agent: ClusterApiHost): voi
   )
 
   registerKv(http, agent)
+  registerNodeApi(http, agent)
+}
+
+/** Kubelet heartbeats, a kubelet's own view of its pods, and the control plane's debugging hooks. */
+function registerNodeApi(http: HttpServer, agent: ClusterApiHost): void {
+  http.route(
+    'POST',
+    '/cox/v1/node-heartbeats',
+    async (ctx) => {
+      const { nodes } = await ctx.json<{ nodes?: unknown }>()
+      if (!Array.isArray(nodes) || nodes.length > nodeReportsMax || !nodes.every(isNodeReport)) {
+        throw new HttpError(
+          400,
+          'BadRequest',
+          `body must be {"nodes": [{"node": NAME, "podCpuMillis": {"ns/pod": millicores}}]} with at most ${nodeReportsMax} nodes`,
+        )
+      }
+      ctx.send(200, await agent.reportNodes(nodes))
+    },
+    { auth: 'admin' },
+  )
+  http.route(
+    'GET',
+    '/cox/v1/kubelet/pods',
+    (ctx) => ctx.send(200, { pods: agent.kubelet?.localPods() ?? [] }),
+    {
+      auth: 'read',
+    },
+  )
+  http.route(
+    'GET',
+    '/cox/v1/debug/control-plane',
+    (ctx) => {
+      const plane = agent.leaderControl.plane
+      ctx.send(200, { running: plane.running, controllers: plane.paths() })
+    },
+    { auth: 'read' },
+  )
+  http.route(
+    'POST',
+    '/cox/v1/debug/control-plane/crash',
+    async (ctx) => {
+      const { path } = await ctx.json<{ path?: unknown }>()
+      if (typeof path !== 'string' || path === '')
+        throw new HttpError(400, 'BadRequest', 'body must be {"path": "replicasets/default/web-7d4b9"}')
+      const plane = agent.leaderControl.plane
+      if (!plane.running)
+        throw new HttpError(409, 'Conflict', 'the control plane runs on the leader only; ask the leader')
+      if (!plane.crash(path))
+        throw new HttpError(
+          404,
+          'NotFound',
+          `no controller at ${path}; GET /cox/v1/debug/control-plane lists them`,
+        )
+      agent.logger.warn({ controller: path }, 'controller crashed on request')
+      ctx.send(202, { crashed: path })
+    },
+    { auth: 'admin' },
+  )
+}
+
+/** Node reports in one heartbeat at most (a hollow process reports all its nodes at once). */
+export const nodeReportsMax = 10_000
+
+function isNodeReport(value: unknown): value is NodeReport {
+  if (typeof value !== 'object' || value === null) return false
+  const { node, podCpuMillis } = value as { node?: unknown; podCpuMillis?: unknown }
+  if (typeof node !== 'string' || node === '') return false
+  if (podCpuMillis === undefined) return true
+  return (
+    typeof podCpuMillis === 'object' &&
+    podCpuMillis !== null &&
+    Object.values(podCpuMillis).every((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0)
+  )
 }
 
 function registerKv(http: HttpServer, agent: ClusterApiHost): void {

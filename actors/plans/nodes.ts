@@ -6,7 +6,21 @@
 
 import type { KubeObject } from '../../core/api/object.ts'
 import type { ApiCommand, ResourceRef } from '../../core/api/store.ts'
-import { type Condition, conditionOf, isObject, type Plan, type PlanEvent, updateCommand } from './plan.ts'
+import {
+  type Condition,
+  conditionOf,
+  controllerOf,
+  deleteCommand,
+  formatTime,
+  isObject,
+  type Plan,
+  type PlanEvent,
+  parseTime,
+  podsResource,
+  referenceTo,
+  updateCommand,
+} from './plan.ts'
+import { isPodActive } from './pods.ts'
 
 export const nodesResource: ResourceRef = {
   group: '',
@@ -21,8 +35,8 @@ export const nodeControllerComponent = 'node-controller'
 
 export interface NodeReadinessInput {
   readonly nodes: readonly KubeObject[]
-  /** How long the leader has not heard from a member; null when it is not a member (any more). */
-  readonly silentMs: (memberId: string) => number | null
+  /** How long the leader has not heard from a node's agent; null when it does not know the node. */
+  readonly silentMs: (node: KubeObject) => number | null
   readonly graceMs: number
   readonly now: string
 }
@@ -31,9 +45,7 @@ export function planNodeReadiness(input: NodeReadinessInput): Plan {
   const commands: ApiCommand[] = []
   const events: PlanEvent[] = []
   for (const node of input.nodes) {
-    const memberId = node.metadata.labels?.[memberIdLabel]
-    if (memberId === undefined) continue
-    const silentMs = input.silentMs(memberId)
+    const silentMs = input.silentMs(node)
     if (silentMs === null) continue
     const heard = silentMs < input.graceMs
     const current = conditionOf(node.status, 'Ready')
@@ -79,4 +91,56 @@ export function planNodeReadiness(input: NodeReadinessInput): Plan {
     })
   }
   return { commands, events }
+}
+
+/**
+ * How much longer than other pods a StatefulSet's pods stay on a lost node before they are
+ * deleted: the node stops them itself once it has been cut off for the grace period, and this
+ * margin covers the difference between its clock and the leader's view of when it went quiet.
+ */
+export const statefulSafetyMsDefault = 5_000
+
+export interface NodeEvictionInput {
+  readonly node: KubeObject
+  /** The pods bound to the node. */
+  readonly pods: readonly KubeObject[]
+  readonly evictionTimeoutMs: number
+  readonly statefulSafetyMs: number
+  readonly now: string
+}
+
+/**
+ * The node lifecycle's plan for a lost node's pods (Kubernetes' taint-based eviction): once the
+ * node has not been Ready for the eviction timeout, its pods are deleted so their controllers
+ * make replacements elsewhere. DaemonSet pods stay (they tolerate it, as upstream); StatefulSet
+ * pods wait a safety margin longer, so one ordinal never runs twice.
+ */
+export function planNodeEviction(input: NodeEvictionInput): Plan {
+  const ready = conditionOf(input.node.status, 'Ready')
+  const lostSinceMs = ready && ready.status !== 'True' ? parseTime(ready.lastTransitionTime) : undefined
+  if (lostSinceMs === undefined) return { commands: [], events: [] }
+  const nowMs = parseTime(input.now) ?? 0
+  const commands: ApiCommand[] = []
+  const events: PlanEvent[] = []
+  let recheckMs: number | undefined
+  for (const pod of input.pods) {
+    if (!isPodActive(pod)) continue
+    const owner = controllerOf(pod)?.kind
+    if (owner === 'DaemonSet') continue
+    const dueMs =
+      lostSinceMs + input.evictionTimeoutMs + (owner === 'StatefulSet' ? input.statefulSafetyMs : 0)
+    if (nowMs < dueMs) {
+      recheckMs = Math.min(recheckMs ?? dueMs, dueMs)
+      continue
+    }
+    commands.push(deleteCommand(podsResource, pod, input.now))
+    events.push({
+      type: 'Normal',
+      reason: 'TaintManagerEviction',
+      message: `Marking for deletion Pod ${pod.metadata.namespace}/${pod.metadata.name}`,
+      involvedObject: referenceTo(pod),
+      component: nodeControllerComponent,
+    })
+  }
+  return { commands, events, ...(recheckMs === undefined ? {} : { recheckAt: formatTime(recheckMs + 999) }) }
 }

@@ -19,6 +19,12 @@ import {
 
 export const schedulerComponent = 'default-scheduler'
 
+/**
+ * Pods placed by one plan at most: the plan is one log entry, and a bounded entry keeps Raft's
+ * heartbeats and everyone else's writes flowing while a burst of thousands of pods is placed.
+ */
+export const bindingsPerPlanMax = 500
+
 export interface SchedulingInput {
   readonly pods: readonly KubeObject[]
   readonly nodes: readonly KubeObject[]
@@ -44,6 +50,7 @@ export function planScheduling(input: SchedulingInput): Plan {
   const pending = input.pods
     .filter(isPending)
     .sort((a, b) => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)))
+    .slice(0, bindingsPerPlanMax)
   const commands: ApiCommand[] = []
   const events: PlanEvent[] = []
   if (pending.length === 0) return { commands, events }

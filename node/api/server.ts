@@ -948,7 +948,7 @@ export function timestamp(ms = Date.now()): string {
 /** Kubernetes' generateName alphabet: no vowels, no look-alike digits. */
 const suffixAlphabet = 'bcdfghjklmnpqrstvwxz2456789'
 
-function randomSuffix(): string {
+export function randomSuffix(): string {
   const bytes = randomBytes(5)
   return [...bytes].map((b) => suffixAlphabet[b % suffixAlphabet.length]).join('')
 }

@@ -37,7 +37,7 @@ test('a node silent past the grace period becomes Unknown; one heard again becom
       node('d', 'Unknown'),
       node('e', 'True', null),
     ],
-    silentMs: (id) => silent[id] ?? null,
+    silentMs: (n) => silent[n.metadata.labels?.[memberIdLabel] ?? ''] ?? null,
     graceMs: 10_000,
     now,
   })
@@ -70,7 +70,7 @@ test('a node silent past the grace period becomes Unknown; one heard again becom
 test('a healthy cluster writes nothing; a node no longer a member is left alone', () => {
   const plan = planNodeReadiness({
     nodes: [node('a', 'True'), node('gone', 'True')],
-    silentMs: (id) => (id === 'id-a' ? 0 : null),
+    silentMs: (n) => (n.metadata.labels?.[memberIdLabel] === 'id-a' ? 0 : null),
     graceMs: 10_000,
     now,
   })

@@ -1,0 +1,477 @@
+// The control plane: the tree of controller actors the Raft leader runs.
+//
+//   control-plane (one_for_one)
+//   ├─ scheduler                      one actor
+//   ├─ nodes/<name>                   one actor per Node        (readiness, eviction)
+//   ├─ replicasets/<ns>/<name>        one actor per ReplicaSet
+//   ├─ deployments/<ns>/<name>        one actor per Deployment
+//   ├─ services/<ns>/<name>           one actor per Service     (Endpoints)
+//   └─ jobs, cronjobs, daemonsets, …  one actor per kind, planning for each of its objects
+//
+// Every controller is level-triggered (controller.ts): woken whenever the replicated state moves,
+// it plans from a ClusterView (pure planners in plans/) and proposes the plan as one atomic batch
+// led by a precondition on the object it plans for, so a plan made from a state that has moved on
+// — a user's write, a deposed leader's plan — is refused whole instead of doubling anything. The
+// per-object supervisors gain and lose children as objects come and go. Crashes, restarts and a
+// supervisor giving up are logged and written as Events.
+//
+// Pure of I/O: the state, proposals, time and identifiers come in through ControlPlanePorts.
+
+import type { AnyActorRef } from 'xstate'
+import type { KubeObject } from '../core/api/object.ts'
+import type { ApiCommand, ApiResult, ResourceRef } from '../core/api/store.ts'
+import type { Clock } from './clock.ts'
+import { ClusterView, type ObjectSource } from './cluster-view.ts'
+import { type ControllerInput, controllerLogic, crashEventType } from './controller.ts'
+import { eventCommand, type Plan, type PlanEvent, parseTime } from './plans/plan.ts'
+import type { Fixed } from './plans/pods.ts'
+import {
+  type ChildSpec,
+  type SupervisorEvent,
+  type SupervisorRef,
+  type SupervisorSpec,
+  startChild,
+  startSupervisor,
+  stopChild,
+  supervisorChild,
+} from './supervisor.ts'
+import { describeError } from './supervisor-errors.ts'
+
+export interface ControlPlaneLogger {
+  info(fields: object, message: string): void
+  warn(fields: object, message: string): void
+  error(fields: object, message: string): void
+}
+
+export interface ControlPlanePorts {
+  readonly clock: Clock
+  /** The replicated objects as last applied here (read-only), and the index they stand at. */
+  readonly objects: () => ObjectSource
+  readonly version: () => number
+  /** Proposes one command through Raft; resolves once it is applied here, with its answer. */
+  readonly propose: (command: ApiCommand) => Promise<ApiResult>
+  /** The leader's time (RFC 3339) and its generators of uids and names, fresh for each plan. */
+  readonly fixed: () => Fixed
+  /** The name of the Node this leader runs on: events about the control plane itself name it. */
+  readonly nodeName: string
+  readonly logger: ControlPlaneLogger
+}
+
+/** What one controller plans from: the view, fresh identifiers, and the ports it may read. */
+export interface PlanContext {
+  readonly view: ClusterView
+  readonly fixed: Fixed
+}
+
+/** A controller of one kind of object. */
+export interface ObjectController {
+  /** The child's id in the tree (`replicasets`). */
+  readonly id: string
+  readonly resource: ResourceRef
+  /** One actor per object, or one actor planning for each object in turn. */
+  readonly actors: 'per-object' | 'per-kind'
+  readonly plan: (object: KubeObject, context: PlanContext) => Plan
+}
+
+/** A controller that plans for the whole cluster at once (the scheduler, the garbage collector). */
+export interface ClusterController {
+  readonly id: string
+  readonly plan: (context: PlanContext) => Plan
+  /**
+   * Whether the plan is all or nothing. The scheduler's bindings each stand alone (one pod that
+   * moved on must not hold back the others); each is preconditioned on its own pod.
+   */
+  readonly atomic: boolean
+}
+
+/** How long a burst of applied entries is gathered into one wake-up of the controllers. */
+export const wakeCoalesceMs = 20
+
+/** Restart intensity and backoff of every supervisor in the tree. */
+const supervision = {
+  strategy: 'one_for_one',
+  maxRestarts: 10,
+  periodMs: 10_000,
+  backoff: { initialMs: 100, maxMs: 5_000, factor: 2 },
+} as const satisfies Omit<SupervisorSpec, 'children'>
+
+/** A plan whose proposal failed (not refused: failed to be decided) is made again after this long. */
+export const proposeRetryMs = 1_000
+
+/** After the root itself gives up, the tree is started afresh after this long. */
+export const treeRestartDelayMs = 5_000
+
+const component = 'control-plane'
+
+export class ControlPlane {
+  readonly #ports: ControlPlanePorts
+  readonly #objectControllers: readonly ObjectController[]
+  readonly #clusterControllers: readonly ClusterController[]
+  readonly #listeners = new Set<() => void>()
+  #root: ReturnType<typeof startSupervisor> | undefined
+  #view: ClusterView | undefined
+  #wakeTimer: unknown
+  #restartTimer: unknown
+  #stopped = true
+
+  constructor(
+    ports: ControlPlanePorts,
+    controllers: {
+      readonly objects: readonly ObjectController[]
+      readonly cluster: readonly ClusterController[]
+    },
+  ) {
+    this.#ports = ports
+    this.#objectControllers = controllers.objects
+    this.#clusterControllers = controllers.cluster
+  }
+
+  get running(): boolean {
+    return this.#root !== undefined
+  }
+
+  start(): void {
+    if (!this.#stopped) return
+    this.#stopped = false
+    this.#startTree()
+  }
+
+  /** Stops every controller (leadership lost, or the agent stopping); a round in flight is dropped. */
+  stop(): void {
+    this.#stopped = true
+    const { clock } = this.#ports
+    if (this.#wakeTimer !== undefined) clock.clearTimeout(this.#wakeTimer)
+    if (this.#restartTimer !== undefined) clock.clearTimeout(this.#restartTimer)
+    this.#wakeTimer = this.#restartTimer = undefined
+    const root = this.#root
+    this.#root = undefined
+    root?.stop()
+    this.#listeners.clear()
+    this.#view = undefined
+  }
+
+  /** The replicated state moved: wake every controller (bursts are gathered into one wake-up). */
+  notify(): void {
+    if (this.#stopped || this.#wakeTimer !== undefined) return
+    this.#wakeTimer = this.#ports.clock.setTimeout(() => {
+      this.#wakeTimer = undefined
+      this.#wake()
+    }, wakeCoalesceMs)
+  }
+
+  /**
+   * Crashes the controller actor at `path` (`scheduler`, `replicasets/default/web-7d4b9`): for
+   * operators and tests, to see the supervisor restart it. Returns false if there is none.
+   */
+  crash(path: string, reason = 'crashed on request'): boolean {
+    const actor = this.#find(path)
+    if (!actor) return false
+    actor.send({ type: crashEventType, reason })
+    return true
+  }
+
+  /** The controllers running now, as paths. */
+  paths(): string[] {
+    const root = this.#root
+    if (!root) return []
+    const out: string[] = []
+    for (const [id, child] of Object.entries(root.getSnapshot().children)) {
+      const grandchildren = (child.getSnapshot() as { childInfo?: unknown }).childInfo
+      if (Array.isArray(grandchildren) && this.#perObject(id)) {
+        for (const key of Object.keys(child.getSnapshot().children ?? {})) out.push(`${id}/${key}`)
+      } else out.push(id)
+    }
+    return out
+  }
+
+  // --------------------------------------------------------------------------------- the tree
+
+  #startTree(): void {
+    const children: ChildSpec[] = [
+      ...this.#clusterControllers.map((c) => this.#actorSpec(c.id, () => this.#reconcileCluster(c))),
+      ...this.#objectControllers.map((c) =>
+        c.actors === 'per-object'
+          ? supervisorChild(c.id, { ...supervision, children: [] })
+          : this.#actorSpec(c.id, () => this.#reconcileKind(c)),
+      ),
+    ]
+    this.#root = startSupervisor(
+      { ...supervision, maxRestarts: 5, periodMs: 30_000, children },
+      {
+        id: component,
+        clock: this.#ports.clock,
+        onEvent: (event) => this.#report(event),
+        onEscalate: (error) => this.#rootGaveUp(error),
+      },
+    )
+    this.#syncObjectActors()
+  }
+
+  #rootGaveUp(error: unknown): void {
+    this.#ports.logger.error(
+      { err: describeError(error), restartInMs: treeRestartDelayMs },
+      'the control plane gave up after too many controller crashes; starting it afresh shortly',
+    )
+    this.#root = undefined
+    this.#listeners.clear()
+    if (this.#stopped) return
+    this.#restartTimer = this.#ports.clock.setTimeout(() => {
+      this.#restartTimer = undefined
+      if (!this.#stopped) this.#startTree()
+    }, treeRestartDelayMs)
+  }
+
+  #actorSpec(id: string, reconcile: () => Promise<{ recheckAtMs?: number }>): ChildSpec {
+    return {
+      id,
+      restart: 'permanent',
+      start: () => ({
+        logic: controllerLogic,
+        input: {
+          reconcile,
+          subscribe: (wake) => {
+            this.#listeners.add(wake)
+            return () => this.#listeners.delete(wake)
+          },
+          nowMs: () => this.#ports.clock.nowMs(),
+        } satisfies ControllerInput,
+      }),
+    }
+  }
+
+  #wake(): void {
+    if (!this.#root) return
+    this.#syncObjectActors()
+    for (const wake of [...this.#listeners]) wake()
+  }
+
+  /** Per-object supervisors gain a child for each new object and lose those whose object went. */
+  #syncObjectActors(): void {
+    const root = this.#root
+    if (!root) return
+    const view = this.#currentView()
+    const running = root.getSnapshot().children
+    for (const controller of this.#objectControllers) {
+      if (controller.actors !== 'per-object') continue
+      const supervisor = running[controller.id] as SupervisorRef | undefined
+      if (!supervisor) continue // restarting; synced again at the next wake
+      const wanted = new Set(view.list(controller.resource).map(objectKey))
+      const have = new Set(supervisor.getSnapshot().childInfo.map((info) => info.id))
+      for (const key of have) if (!wanted.has(key)) stopChild(supervisor, key)
+      for (const key of wanted) {
+        if (have.has(key)) continue
+        startChild(
+          supervisor,
+          this.#actorSpec(key, () => this.#reconcileObject(controller, key)),
+        )
+      }
+    }
+  }
+
+  #find(path: string): AnyActorRef | undefined {
+    const root = this.#root
+    if (!root) return undefined
+    const [id, ...rest] = path.split('/')
+    const child = root.getSnapshot().children[id ?? '']
+    if (!child || rest.length === 0) return child
+    return (child.getSnapshot() as { children?: Record<string, AnyActorRef> }).children?.[rest.join('/')]
+  }
+
+  #perObject(id: string): boolean {
+    return this.#objectControllers.some((c) => c.id === id && c.actors === 'per-object')
+  }
+
+  // --------------------------------------------------------------------------------- rounds
+
+  #currentView(): ClusterView {
+    const version = this.#ports.version()
+    if (this.#view?.version !== version) this.#view = new ClusterView(this.#ports.objects(), version)
+    return this.#view
+  }
+
+  #context(): PlanContext {
+    return { view: this.#currentView(), fixed: this.#ports.fixed() }
+  }
+
+  async #reconcileObject(controller: ObjectController, key: string): Promise<{ recheckAtMs?: number }> {
+    const context = this.#context()
+    const { namespace, name } = splitKey(key)
+    const object = context.view.get(controller.resource, namespace, name)
+    if (!object) return {}
+    const plan = controller.plan(object, context)
+    return this.#carryOut(plan, context.fixed, guard(controller.resource, object))
+  }
+
+  async #reconcileKind(controller: ObjectController): Promise<{ recheckAtMs?: number }> {
+    const context = this.#context()
+    const rounds = context.view
+      .list(controller.resource)
+      .map((object) =>
+        this.#carryOut(controller.plan(object, context), context.fixed, guard(controller.resource, object)),
+      )
+    return earliest(await Promise.all(rounds))
+  }
+
+  async #reconcileCluster(controller: ClusterController): Promise<{ recheckAtMs?: number }> {
+    const context = this.#context()
+    return this.#carryOut(controller.plan(context), context.fixed, controller.atomic ? null : undefined)
+  }
+
+  /**
+   * Proposes a plan and waits for it to apply. A refused plan (a precondition failed) is not an
+   * error: the state moved, and the next round plans from the new one.
+   * `guarded`: the precondition leading an atomic batch; null: atomic without one; undefined: not atomic.
+   */
+  async #carryOut(
+    plan: Plan,
+    fixed: Fixed,
+    guarded: ApiCommand | null | undefined,
+  ): Promise<{ recheckAtMs?: number }> {
+    const recheckAtMs = parseTime(plan.recheckAt)
+    const outcome = recheckAtMs === undefined ? {} : { recheckAtMs: this.#toClock(recheckAtMs, fixed) }
+    if (plan.commands.length === 0) return outcome
+    const commands = [
+      ...(guarded ? [guarded] : []),
+      ...plan.commands,
+      ...plan.events.map((event) => eventCommand(event, fixed)),
+    ]
+    let result: ApiResult
+    try {
+      result = await this.#ports.propose({
+        op: 'batch',
+        commands,
+        ...(guarded === undefined ? {} : { atomic: true }),
+      })
+    } catch (error) {
+      // Not applied (a timeout, the leadership moving): look again shortly. If this node no longer
+      // leads, the whole tree is stopped before then.
+      this.#ports.logger.warn({ err: describeError(error) }, 'a controller plan was not applied; retrying')
+      return { recheckAtMs: this.#ports.clock.nowMs() + proposeRetryMs }
+    }
+    if (!result.ok) return {} // planned from a state that has moved on; the wake-up follows
+    return outcome
+  }
+
+  /** A plan's recheck time is wall-clock (RFC 3339); the actors wait on the clock's own time line. */
+  #toClock(atMs: number, fixed: Fixed): number {
+    const nowMs = parseTime(fixed.now) ?? atMs
+    return this.#ports.clock.nowMs() + Math.max(0, atMs - nowMs)
+  }
+
+  // --------------------------------------------------------------------------------- reporting
+
+  #report(event: SupervisorEvent): void {
+    const { logger } = this.#ports
+    const path = `${event.supervisor}/${'id' in event ? event.id : ''}`
+    switch (event.type) {
+      case 'child-crashed':
+        logger.error({ controller: path, err: describeError(event.error) }, 'controller crashed')
+        this.#recordEvent(
+          path,
+          'Warning',
+          'ControllerCrashed',
+          `${path} crashed: ${describeError(event.error)}`,
+        )
+        return
+      case 'child-restarting':
+        logger.warn(
+          { controller: path, attempt: event.attempt, backoffMs: event.backoffMs },
+          'controller restarting',
+        )
+        this.#recordEvent(
+          path,
+          'Normal',
+          'ControllerRestarted',
+          `${path} restarted by its supervisor (attempt ${event.attempt}, after ${event.backoffMs} ms)`,
+        )
+        return
+      case 'supervisor-gave-up':
+        logger.error(
+          { controller: path, restarts: event.restarts, periodMs: event.periodMs },
+          'supervisor gave up; escalating',
+        )
+        this.#recordEvent(
+          path,
+          'Warning',
+          'SupervisorEscalated',
+          `${event.supervisor} gave up on ${event.id} after ${event.restarts} restarts in ${event.periodMs} ms; escalating`,
+        )
+        return
+      default:
+        return
+    }
+  }
+
+  /** An Event about the object a controller actor is for, or else about the leader's Node. */
+  #recordEvent(path: string, type: PlanEvent['type'], reason: string, message: string): void {
+    const event: PlanEvent = {
+      type,
+      reason,
+      message,
+      involvedObject: this.#subjectOf(path),
+      component,
+    }
+    this.#ports.propose(eventCommand(event, this.#ports.fixed())).catch(() => {
+      // An event lost with the leadership is not worth more than the log line already written.
+    })
+  }
+
+  #subjectOf(path: string): PlanEvent['involvedObject'] {
+    const [, id, ...rest] = path.split('/')
+    const controller = this.#objectControllers.find((c) => c.id === id && c.actors === 'per-object')
+    if (controller && rest.length > 0) {
+      const { namespace, name } = splitKey(rest.join('/'))
+      const object = this.#currentView().get(controller.resource, namespace, name)
+      if (object) {
+        return {
+          apiVersion: object.apiVersion,
+          kind: object.kind,
+          namespace,
+          name,
+          uid: object.metadata.uid ?? '',
+        }
+      }
+    }
+    const node = this.#currentView().get({ group: '', plural: 'nodes' }, '', this.#ports.nodeName)
+    return {
+      apiVersion: 'v1',
+      kind: 'Node',
+      namespace: '',
+      name: this.#ports.nodeName,
+      uid: node?.metadata.uid ?? '',
+    }
+  }
+}
+
+/**
+ * A write that changes nothing but fails unless `object` is still as planned from: it leads every
+ * per-object plan's atomic batch, so the plan applies only to the state it was made from.
+ */
+export function guard(resource: ResourceRef, object: KubeObject): ApiCommand {
+  const { resourceVersion, uid } = object.metadata
+  return {
+    op: 'update',
+    resource,
+    object,
+    subresource: null,
+    expected: { ...(resourceVersion ? { resourceVersion } : {}), ...(uid ? { uid } : {}) },
+    now: object.metadata.creationTimestamp ?? '',
+  }
+}
+
+function objectKey(object: KubeObject): string {
+  const namespace = object.metadata.namespace ?? ''
+  return namespace === '' ? (object.metadata.name ?? '') : `${namespace}/${object.metadata.name ?? ''}`
+}
+
+function splitKey(key: string): { namespace: string; name: string } {
+  const slash = key.indexOf('/')
+  return slash < 0
+    ? { namespace: '', name: key }
+    : { namespace: key.slice(0, slash), name: key.slice(slash + 1) }
+}
+
+function earliest(outcomes: readonly { recheckAtMs?: number }[]): { recheckAtMs?: number } {
+  const times = outcomes.flatMap((o) => (o.recheckAtMs === undefined ? [] : [o.recheckAtMs]))
+  return times.length === 0 ? {} : { recheckAtMs: Math.min(...times) }
+}
