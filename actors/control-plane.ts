@@ -71,6 +71,11 @@ export interface ObjectController {
   /** One actor per object, or one actor planning for each object in turn. */
   readonly actors: 'per-object' | 'per-kind'
   readonly plan: (object: KubeObject, context: PlanContext) => Plan
+  /**
+   * Plan again this often even if the log does not move: for controllers that read what the
+   * leader hears outside the log (node heartbeats, CPU reports).
+   */
+  readonly resyncMs?: number
 }
 
 /** A controller that plans for the whole cluster at once (the scheduler, the garbage collector). */
@@ -299,7 +304,15 @@ export class ControlPlane {
     const object = context.view.get(controller.resource, namespace, name)
     if (!object) return {}
     const plan = controller.plan(object, context)
-    return this.#carryOut(plan, context.fixed, guard(controller.resource, object))
+    return this.#resync(
+      controller,
+      await this.#carryOut(plan, context.fixed, guard(controller.resource, object)),
+    )
+  }
+
+  #resync(controller: ObjectController, outcome: { recheckAtMs?: number }): { recheckAtMs?: number } {
+    if (controller.resyncMs === undefined) return outcome
+    return earliest([outcome, { recheckAtMs: this.#ports.clock.nowMs() + controller.resyncMs }])
   }
 
   async #reconcileKind(controller: ObjectController): Promise<{ recheckAtMs?: number }> {
@@ -309,7 +322,7 @@ export class ControlPlane {
       .map((object) =>
         this.#carryOut(controller.plan(object, context), context.fixed, guard(controller.resource, object)),
       )
-    return earliest(await Promise.all(rounds))
+    return this.#resync(controller, earliest(await Promise.all(rounds)))
   }
 
   async #reconcileCluster(controller: ClusterController): Promise<{ recheckAtMs?: number }> {

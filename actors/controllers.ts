@@ -45,6 +45,8 @@ export function controllers(signals: ControllerSignals): {
         id: 'nodes',
         resource: nodesResource,
         actors: 'per-object',
+        // Readiness follows heartbeats, which do not go through the log.
+        resyncMs: 1_000,
         plan: (node, { view, fixed }) => {
           const settings = signals.settings()
           const readiness = planNodeReadiness({

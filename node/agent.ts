@@ -155,6 +155,7 @@ export class Agent {
   #lastObjectsCheck = 0
   #loopback: ApiClient | null = null
   #nodeRegistered = false
+  #registering = false
   #kubelet: Kubelet | null = null
   /** The cluster's NotReady grace as the leader last said (a worker has no replica to read it). */
   #nodeGraceMs = defaultSettings.nodeNotReadyGraceMs
@@ -761,8 +762,13 @@ export class Agent {
       } else {
         void this.#heartbeat()
       }
-      if (!this.#nodeRegistered) {
-        await this.#registerNode().catch(() => {}) // the Node object may not exist yet; try again
+      if (!this.#nodeRegistered && !this.#registering) {
+        this.#registering = true
+        await this.#registerNode()
+          .catch(() => {}) // the Node object may not exist yet; try again
+          .finally(() => {
+            this.#registering = false
+          })
       }
       if (Date.now() - this.#lastPeersWrite >= peersWriteMs) {
         this.#lastPeersWrite = Date.now()

@@ -1,8 +1,8 @@
 // The `cox` commands for Kubernetes objects against a real 3-agent cluster, as a user types them:
 // apply (created, unchanged, configured; a directory, stdin), get (table, wide, yaml, json, name,
 // selectors, all namespaces, watch), describe with events, scale, delete (it waits), rollout
-// history/undo on hand-made ReplicaSets, rollout status on a Deployment whose status the test sets,
-// autoscale, and the mistakes: malformed manifests, unknown kinds, missing objects, bad flags.
+// history/undo/status on Deployments the controllers roll out (hollow pods), autoscale, and the
+// mistakes: malformed manifests, unknown kinds, missing objects, bad flags.
 
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -146,7 +146,27 @@ test('apply a directory creates its objects, in name order', async () => {
   assert.is((await api('GET', '/apis/apps/v1/namespaces/default/deployments/web')).json.spec.replicas, 3)
 })
 
+/** Waits until a Deployment's rollout is complete and its controllers have stopped writing it. */
+async function settled(name: string): Promise<void> {
+  let version = ''
+  await waitFor(`deployment ${name} to settle`, 30_000, async () => {
+    const live = (await api('GET', `/apis/apps/v1/namespaces/default/deployments/${name}`))
+      .json as KubeObject & {
+      status?: { observedGeneration?: number; updatedReplicas?: number; availableReplicas?: number }
+      spec: { replicas: number }
+    }
+    const done =
+      live.status?.observedGeneration === live.metadata.generation &&
+      live.status?.updatedReplicas === live.spec.replicas &&
+      live.status?.availableReplicas === live.spec.replicas
+    const same = live.metadata.resourceVersion === version
+    version = live.metadata.resourceVersion ?? ''
+    return done && same
+  })
+}
+
 test('apply again: unchanged, and the objects keep their resourceVersion', async () => {
+  await settled('web')
   const before = (await api('GET', '/apis/apps/v1/namespaces/default/deployments/web')).json
   const again = await cox(['apply', '-f', join(files, 'app')])
   assert.is(again.code, 0, again.stderr)
@@ -395,28 +415,41 @@ test('delete waits until the objects are gone; -f deletes what a manifest names'
   assert.is((await api('GET', '/apis/apps/v1/namespaces/default/deployments/short')).status, 404)
 })
 
-async function replicaSet(
-  owner: { metadata: { uid?: string } },
-  revision: number,
-  image: string,
-  cause?: string,
-): Promise<void> {
-  const hash = `h${revision}`
-  const created = await api('POST', '/apis/apps/v1/namespaces/default/replicasets', {
+/** A Deployment manifest for `roll` with this image, and a change cause if given. */
+function rollManifest(image: string, cause?: string): string {
+  const text = deployment('roll', 3, image)
+  return cause === undefined
+    ? text
+    : text.replace(
+        '  labels:\n    app: roll\n',
+        `  labels:\n    app: roll\n  annotations:\n    kubernetes.io/change-cause: ${cause}\n`,
+      )
+}
+
+test('rollout history lists the ReplicaSets the deployment controls; undo restores a revision', async () => {
+  for (const [image, cause] of [
+    ['nginx:1', 'first release'],
+    ['nginx:2', undefined],
+    ['nginx:3', 'third release'],
+  ] as const) {
+    const applied = await cox(['apply', '-f', manifest('roll.yaml', rollManifest(image, cause))])
+    assert.is(applied.code, 0, applied.stderr)
+    await settled('roll')
+  }
+  // Same labels, but controlled by something else (here a ConfigMap): not in its history.
+  const owner = (await api('GET', '/api/v1/namespaces/default/configmaps/web-config')).json
+  const foreign = await api('POST', '/apis/apps/v1/namespaces/default/replicasets', {
     apiVersion: 'apps/v1',
     kind: 'ReplicaSet',
     metadata: {
-      name: `roll-${hash}`,
-      labels: { app: 'roll', 'pod-template-hash': hash },
-      annotations: {
-        'deployment.kubernetes.io/revision': String(revision),
-        ...(cause ? { 'kubernetes.io/change-cause': cause } : {}),
-      },
+      name: 'roll-foreign',
+      labels: { app: 'roll', 'pod-template-hash': 'foreign' },
+      annotations: { 'deployment.kubernetes.io/revision': '9' },
       ownerReferences: [
         {
-          apiVersion: 'apps/v1',
-          kind: 'Deployment',
-          name: 'roll',
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          name: 'web-config',
           uid: owner.metadata.uid,
           controller: true,
         },
@@ -424,25 +457,14 @@ async function replicaSet(
     },
     spec: {
       replicas: 0,
-      selector: { matchLabels: { app: 'roll', 'pod-template-hash': hash } },
+      selector: { matchLabels: { app: 'roll', 'pod-template-hash': 'foreign' } },
       template: {
-        metadata: { labels: { app: 'roll', 'pod-template-hash': hash } },
-        spec: { containers: [{ name: 'roll', image, ports: [{ containerPort: 80 }] }] },
+        metadata: { labels: { app: 'roll', 'pod-template-hash': 'foreign' } },
+        spec: { containers: [{ name: 'roll', image: 'nginx:9' }] },
       },
     },
   })
-  assert.is(created.status, 201, JSON.stringify(created.json))
-}
-
-test('rollout history lists the ReplicaSets the deployment controls; undo restores a revision', async () => {
-  const applied = await cox(['apply', '-f', manifest('roll.yaml', deployment('roll', 3, 'nginx:3'))])
-  assert.is(applied.code, 0, applied.stderr)
-  const owner = (await api('GET', '/apis/apps/v1/namespaces/default/deployments/roll')).json
-  await replicaSet(owner, 1, 'nginx:1', 'first release')
-  await replicaSet(owner, 2, 'nginx:2')
-  await replicaSet(owner, 3, 'nginx:3', 'third release')
-  // Same labels, but not controlled by this deployment: not in its history.
-  await replicaSet({ metadata: { uid: 'someone-else' } }, 9, 'nginx:9')
+  assert.is(foreign.status, 201, JSON.stringify(foreign.json))
 
   const history = await cox(['rollout', 'history', 'deployment/roll'])
   assert.is(history.code, 0, history.stderr)
@@ -457,18 +479,26 @@ test('rollout history lists the ReplicaSets the deployment controls; undo restor
   let live = (await api('GET', '/apis/apps/v1/namespaces/default/deployments/roll')).json
   assert.is(live.spec.template.spec.containers[0].image, 'nginx:2')
   assert.equal(live.spec.template.metadata.labels, { app: 'roll' })
+  await settled('roll')
+  // The controller moved revision 2 to the top: it is revision 4 now.
+  const renumbered = await cox(['rollout', 'history', 'deployment/roll'])
+  assert.is(
+    renumbered.stdout,
+    'deployment.apps/roll\nREVISION  CHANGE-CAUSE\n1         first release\n3         third release\n4         <none>\n\n',
+  )
 
   const toFirst = await cox(['rollout', 'undo', 'deploy', 'roll', '--to-revision=1'])
   assert.is(toFirst.code, 0, toFirst.stderr)
   live = (await api('GET', '/apis/apps/v1/namespaces/default/deployments/roll')).json
   assert.is(live.spec.template.spec.containers[0].image, 'nginx:1')
   assert.is(live.metadata.annotations?.['kubernetes.io/change-cause'], 'first release')
+  await settled('roll')
 
-  const same = await cox(['rollout', 'undo', 'deployment/roll', '--to-revision=1'])
+  const same = await cox(['rollout', 'undo', 'deployment/roll', '--to-revision=5'])
   assert.is(same.code, 0, same.stderr)
   assert.is(
     same.stdout,
-    'deployment.apps/roll skipped rollback (current template already matches revision 1)\n',
+    'deployment.apps/roll skipped rollback (current template already matches revision 5)\n',
   )
 
   const missing = await cox(['rollout', 'undo', 'deployment/roll', '--to-revision=7'])
@@ -476,36 +506,34 @@ test('rollout history lists the ReplicaSets the deployment controls; undo restor
   assert.is(missing.stderr, 'error: unable to find specified revision 7 in history\n')
 })
 
-async function setStatus(name: string, status: object): Promise<void> {
-  const current = (await api('GET', `/apis/apps/v1/namespaces/default/deployments/${name}`)).json
-  const updated = await api('PUT', `/apis/apps/v1/namespaces/default/deployments/${name}/status`, {
-    ...current,
-    status: { observedGeneration: current.metadata.generation, ...status },
-  })
-  assert.is(updated.status, 200, JSON.stringify(updated.json))
-}
-
 test('rollout status waits until the deployment reports every replica updated and available', async () => {
-  await setStatus('roll', { replicas: 3, updatedReplicas: 3, readyReplicas: 1, availableReplicas: 1 })
+  // Pods of the new template take 4 s to start (the sim runtime, told so by an annotation).
+  const client = await cluster.client('n1')
+  try {
+    const response = await client.request('PATCH', '/apis/apps/v1/namespaces/default/deployments/roll', {
+      body: JSON.stringify({
+        spec: {
+          template: {
+            metadata: { annotations: { 'sim.coxswain.dev/start-ms': '4000' } },
+            spec: { containers: [{ name: 'roll', image: 'nginx:4' }] },
+          },
+        },
+      }),
+      headers: { 'content-type': 'application/strategic-merge-patch+json' },
+    })
+    assert.is(response.status, 200, response.text())
+  } finally {
+    client.close()
+  }
   const timedOut = await cox(['rollout', 'status', 'deployment/roll', '--timeout=1s'])
   assert.is(timedOut.code, 1)
-  assert.is(
-    timedOut.stdout,
-    'Waiting for deployment "roll" rollout to finish: 1 of 3 updated replicas are available...\n',
-  )
+  assert.match(timedOut.stdout, /^Waiting for deployment "roll" rollout to finish: /)
   assert.is(timedOut.stderr, 'error: timed out waiting for the condition\n')
 
-  const watcher = start(['rollout', 'status', 'deployment/roll', '--timeout=30s'])
-  await waitFor('the waiting message', 15_000, () =>
-    /1 of 3 updated replicas are available/.test(watcher.output()),
-  )
-  await setStatus('roll', { replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 })
+  const watcher = start(['rollout', 'status', 'deployment/roll', '--timeout=60s'])
   assert.is(await watcher.exited, 0, watcher.output())
-  assert.is(
-    watcher.output(),
-    'Waiting for deployment "roll" rollout to finish: 1 of 3 updated replicas are available...\n' +
-      'deployment "roll" successfully rolled out\n',
-  )
+  assert.match(watcher.output(), /^Waiting for deployment "roll" rollout to finish: /)
+  assert.match(watcher.output(), /deployment "roll" successfully rolled out\n$/)
   const done = await cox(['rollout', 'status', 'deploy/roll'])
   assert.is(done.code, 0, done.stderr)
   assert.is(done.stdout, 'deployment "roll" successfully rolled out\n')

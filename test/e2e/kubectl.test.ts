@@ -115,7 +115,15 @@ test('the documentation Deployment: create, get (table, wide, yaml, json), descr
   assert.match(again.stderr, /AlreadyExists|already exists/)
   const table = await ok(['get', 'deployments'])
   assert.match(table, /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE$/m)
-  assert.match(table, /^nginx-deployment\s+0\/3\s+0\s+0\s+\d+s$/m)
+  assert.match(table, /^nginx-deployment\s+[0-3]\/3\s+[0-3]\s+[0-3]\s+\d+s$/m)
+  // The Deployment and ReplicaSet controllers and the kubelets (hollow pods) bring it up.
+  await waitFor('the Deployment to be READY 3/3', 30_000, async () =>
+    /^nginx-deployment\s+3\/3\s+3\s+3\s+\d+s$/m.test(await ok(['get', 'deployments'])),
+  )
+  assert.match(
+    await ok(['get', 'pods', '-l', 'app=nginx']),
+    /^nginx-deployment-[a-z0-9]+-[a-z0-9]{5}\s+1\/1\s+Running\s+0\s/m,
+  )
   const wide = await ok(['get', 'deployment', 'nginx-deployment', '-o', 'wide'], 'n2')
   assert.match(wide, /CONTAINERS\s+IMAGES\s+SELECTOR/)
   assert.match(wide, /nginx\s+nginx:1\.14\.2\s+app=nginx/)
