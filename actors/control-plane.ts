@@ -87,6 +87,11 @@ export interface ClusterController {
    * moved on must not hold back the others); each is preconditioned on its own pod.
    */
   readonly atomic: boolean
+  /**
+   * Not woken by every change but run this often (the garbage collector: it reads every object,
+   * and nothing is urgent about garbage). Absent: woken by changes, as the others.
+   */
+  readonly periodMs?: number
 }
 
 /** How long a burst of applied entries is gathered into one wake-up of the controllers. */
@@ -193,7 +198,9 @@ export class ControlPlane {
 
   #startTree(): void {
     const children: ChildSpec[] = [
-      ...this.#clusterControllers.map((c) => this.#actorSpec(c.id, () => this.#reconcileCluster(c))),
+      ...this.#clusterControllers.map((c) =>
+        this.#actorSpec(c.id, () => this.#reconcileCluster(c), c.periodMs === undefined),
+      ),
       ...this.#objectControllers.map((c) =>
         c.actors === 'per-object'
           ? supervisorChild(c.id, { ...supervision, children: [] })
@@ -226,7 +233,7 @@ export class ControlPlane {
     }, treeRestartDelayMs)
   }
 
-  #actorSpec(id: string, reconcile: () => Promise<{ recheckAtMs?: number }>): ChildSpec {
+  #actorSpec(id: string, reconcile: () => Promise<{ recheckAtMs?: number }>, woken = true): ChildSpec {
     return {
       id,
       restart: 'permanent',
@@ -235,6 +242,7 @@ export class ControlPlane {
         input: {
           reconcile,
           subscribe: (wake) => {
+            if (!woken) return () => {}
             this.#listeners.add(wake)
             return () => this.#listeners.delete(wake)
           },
@@ -327,7 +335,13 @@ export class ControlPlane {
 
   async #reconcileCluster(controller: ClusterController): Promise<{ recheckAtMs?: number }> {
     const context = this.#context()
-    return this.#carryOut(controller.plan(context), context.fixed, controller.atomic ? null : undefined)
+    const outcome = await this.#carryOut(
+      controller.plan(context),
+      context.fixed,
+      controller.atomic ? null : undefined,
+    )
+    if (controller.periodMs === undefined) return outcome
+    return earliest([outcome, { recheckAtMs: this.#ports.clock.nowMs() + controller.periodMs }])
   }
 
   /**

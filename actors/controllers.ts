@@ -3,14 +3,25 @@
 // each node, the pods' CPU usage the nodes report, the cluster's timing settings) comes in
 // through ControllerSignals.
 
-import type { KubeObject } from '../core/api/object.ts'
+import type { KubeObject, LabelSelector } from '../core/api/object.ts'
+import { resourceTypes, storageResource } from '../core/api/resources.ts'
+import { labelMatcher } from '../core/api/selectors.ts'
+import type { ResourceRef } from '../core/api/store.ts'
 import type { ClusterView } from './cluster-view.ts'
 import type { ClusterController, ObjectController } from './control-plane.ts'
+import { horizontalPodAutoscalersResource, planHorizontalPodAutoscaler } from './plans/autoscaler.ts'
+import { cronJobsResource, planCronJob } from './plans/cronjobs.ts'
+import { daemonSetsResource, planDaemonSet } from './plans/daemonset.ts'
 import { planDeployment } from './plans/deployment.ts'
+import { controllerScales, planDisruptionBudget, podDisruptionBudgetsResource } from './plans/disruption.ts'
+import { endpointsResource, planEndpoints, planOrphanEndpoints, servicesResource } from './plans/endpoints.ts'
+import { planGarbageCollection } from './plans/garbage-collector.ts'
+import { jobsResource, planJob } from './plans/jobs.ts'
 import { nodesResource, planNodeEviction, planNodeReadiness, statefulSafetyMsDefault } from './plans/nodes.ts'
-import { deploymentsResource, type Plan, podsResource, replicaSetsResource } from './plans/plan.ts'
+import { deploymentsResource, isObject, type Plan, podsResource, replicaSetsResource } from './plans/plan.ts'
 import { planReplicaSet } from './plans/replicaset.ts'
 import { planScheduling } from './plans/scheduling.ts'
+import { planStatefulSet, statefulSetsResource } from './plans/statefulset.ts'
 import type { Strategy } from './scheduler.ts'
 
 export interface ControllerSignals {
@@ -21,6 +32,26 @@ export interface ControllerSignals {
   readonly podCpuMillis: (pod: KubeObject) => number | undefined
   readonly schedulingStrategy: Strategy
 }
+
+/** How often the garbage collector looks over every object. */
+export const garbageCollectionPeriodMs = 5_000
+
+/** Every resource the store keeps, as the garbage collector must see owners of any kind. */
+const storedResources: readonly ResourceRef[] = [
+  ...new Map(
+    resourceTypes.map((type) => {
+      const stored = storageResource(type)
+      const ref: ResourceRef = {
+        group: stored.group,
+        plural: stored.plural,
+        kind: stored.kind,
+        namespaced: stored.namespaced,
+        hasStatus: stored.subresources.includes('status'),
+      }
+      return [`${ref.group}/${ref.plural}`, ref] as const
+    }),
+  ).values(),
+]
 
 export function controllers(signals: ControllerSignals): {
   objects: ObjectController[]
@@ -38,6 +69,28 @@ export function controllers(signals: ControllerSignals): {
             strategy: signals.schedulingStrategy,
             now: fixed.now,
           }),
+      },
+      {
+        id: 'garbage-collector',
+        atomic: false,
+        periodMs: garbageCollectionPeriodMs,
+        plan: ({ view, fixed }) => {
+          const owned = planGarbageCollection({
+            objects: storedResources.flatMap((resource) =>
+              view.list(resource).map((object) => ({ resource, object })),
+            ),
+            now: fixed.now,
+          })
+          const endpoints = planOrphanEndpoints({
+            endpoints: view.list(endpointsResource),
+            services: view.list(servicesResource),
+            now: fixed.now,
+          })
+          return {
+            commands: [...owned.commands, ...endpoints.commands],
+            events: [...owned.events, ...endpoints.events],
+          }
+        },
       },
     ],
     objects: [
@@ -95,8 +148,129 @@ export function controllers(signals: ControllerSignals): {
           })
         },
       },
+      {
+        id: 'services',
+        resource: servicesResource,
+        actors: 'per-object',
+        plan: (service, { view, fixed }) => {
+          const namespace = service.metadata.namespace ?? ''
+          return planEndpoints({
+            service,
+            pods: view.inNamespace(podsResource, namespace),
+            endpoints: view.get(endpointsResource, namespace, service.metadata.name ?? ''),
+            ...fixed,
+          })
+        },
+      },
+      {
+        id: 'jobs',
+        resource: jobsResource,
+        actors: 'per-kind',
+        plan: (job, { view, fixed }) =>
+          planJob({
+            job,
+            pods: [
+              ...view.podsControlledBy(job.metadata.uid ?? ''),
+              ...view.orphanPods(job.metadata.namespace ?? ''),
+            ],
+            ...fixed,
+          }),
+      },
+      {
+        id: 'daemonsets',
+        resource: daemonSetsResource,
+        actors: 'per-kind',
+        plan: (daemonSet, { view, fixed }) =>
+          planDaemonSet({
+            daemonSet,
+            pods: [
+              ...view.podsControlledBy(daemonSet.metadata.uid ?? ''),
+              ...view.orphanPods(daemonSet.metadata.namespace ?? ''),
+            ],
+            nodes: view.list(nodesResource),
+            ...fixed,
+          }),
+      },
+      {
+        id: 'statefulsets',
+        resource: statefulSetsResource,
+        actors: 'per-kind',
+        plan: (statefulSet, { view, fixed }) =>
+          planStatefulSet({
+            statefulSet,
+            pods: view.inNamespace(podsResource, statefulSet.metadata.namespace ?? ''),
+            ...fixed,
+          }),
+      },
+      {
+        id: 'cronjobs',
+        resource: cronJobsResource,
+        actors: 'per-kind',
+        plan: (cronJob, { view, fixed }) =>
+          planCronJob({
+            cronJob,
+            jobs: view.inNamespace(jobsResource, cronJob.metadata.namespace ?? ''),
+            ...fixed,
+          }),
+      },
+      {
+        id: 'disruption',
+        resource: podDisruptionBudgetsResource,
+        actors: 'per-kind',
+        plan: (pdb, { view, fixed }) => {
+          const namespace = pdb.metadata.namespace ?? ''
+          const workloads = scaledResources.flatMap((resource) => view.inNamespace(resource, namespace))
+          return planDisruptionBudget({
+            pdb,
+            pods: view.inNamespace(podsResource, namespace),
+            controllers: controllerScales(workloads),
+            now: fixed.now,
+          })
+        },
+      },
+      {
+        id: 'autoscalers',
+        resource: horizontalPodAutoscalersResource,
+        actors: 'per-kind',
+        // CPU figures arrive with heartbeats, outside the log.
+        resyncMs: 5_000,
+        plan: (hpa, { view, fixed }) => {
+          const target = scaleTarget(view, hpa)
+          return planHorizontalPodAutoscaler({
+            hpa,
+            target,
+            pods: target ? selectedPods(view, target) : [],
+            podCpuMillis: signals.podCpuMillis,
+            now: fixed.now,
+          })
+        },
+      },
     ],
   }
+}
+
+/** The workloads with a scale, which PodDisruptionBudgets and autoscalers look at. */
+const scaledResources: readonly ResourceRef[] = storedResources.filter(
+  (r) => r.group === 'apps' && ['deployments', 'replicasets', 'statefulsets'].includes(r.plural),
+)
+
+/** The object an HPA's `spec.scaleTargetRef` names, if it exists and has a scale. */
+function scaleTarget(view: ClusterView, hpa: KubeObject): KubeObject | undefined {
+  const spec = isObject(hpa.spec) ? hpa.spec : {}
+  const ref = isObject(spec.scaleTargetRef) ? spec.scaleTargetRef : {}
+  const resource = scaledResources.find((r) => r.kind === ref.kind)
+  if (!resource || typeof ref.name !== 'string') return undefined
+  return view.get(resource, hpa.metadata.namespace ?? '', ref.name)
+}
+
+/** The active pods a workload's selector matches. */
+function selectedPods(view: ClusterView, workload: KubeObject): KubeObject[] {
+  const spec = isObject(workload.spec) ? workload.spec : {}
+  if (!isObject(spec.selector)) return []
+  const matches = labelMatcher(spec.selector as LabelSelector)
+  return view
+    .inNamespace(podsResource, workload.metadata.namespace ?? '')
+    .filter((pod) => matches(pod.metadata.labels))
 }
 
 /** The pods of the ReplicaSets a Deployment controls. */

@@ -49,6 +49,7 @@ import {
   writeNodeConfig,
   writeSecrets,
 } from './data-dir.ts'
+import type { HollowCredentials } from './hollow.ts'
 import { HttpError, HttpServer, statusBody } from './http-server.ts'
 import { renderKubeconfig } from './kubeconfig.ts'
 import { Kubelet } from './kubelet.ts'
@@ -501,6 +502,28 @@ export class Agent {
       } satisfies HeartbeatReply
     })
     mesh.handle('cluster.standing', async (from) => this.#standingOf(from))
+    // A peer holding the mesh key is inside the cluster's trust already (it could join); hollow
+    // nodes use this to reach the API as kubelets do.
+    mesh.handle('cluster.credentials', async (_from, request) => {
+      const { clusterId } = request as { clusterId?: string }
+      if (clusterId !== this.#secrets.clusterId)
+        throw Object.assign(
+          new Error(`this node belongs to cluster ${this.#secrets.clusterId}, not ${clusterId}`),
+          {
+            code: 'ERR_WRONG_CLUSTER',
+          },
+        )
+      const state = this.#replica?.state
+      const masters = state
+        ? [...state.members.values()].filter((m) => m.role !== 'worker').map((m) => m.apiAddress)
+        : this.#masterApis
+      return {
+        clusterId: this.#secrets.clusterId,
+        caCertPem: this.#secrets.caCertPem,
+        adminToken: this.#secrets.adminToken,
+        apiAddresses: masters,
+      } satisfies HollowCredentials
+    })
     mesh.handle('api.http', async (_from, request) => {
       if (!this.#replica)
         throw Object.assign(new Error('this node keeps no replica'), {

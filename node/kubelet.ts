@@ -13,6 +13,10 @@ import { type SupervisorLogic, startChild, startSupervisor, stopChild } from '..
 import type { KubeObject } from '../core/api/object.ts'
 import { timestamp } from './api/server.ts'
 import type { ApiClient } from './api-client.ts'
+
+/** The part of an API client a kubelet uses (hollow nodes fail over between masters). */
+export type KubeletApi = Pick<ApiClient, 'request' | 'stream'>
+
 import { systemClock } from './clock.ts'
 import type { NodeReport } from './leader-control.ts'
 
@@ -24,7 +28,7 @@ export interface KubeletLogger {
 export interface KubeletOptions {
   readonly nodeName: string
   readonly hostIp: string
-  readonly api: ApiClient
+  readonly api: KubeletApi
   readonly runtime: PodRuntime
   readonly logger: KubeletLogger
   /** How long this node may be out of touch with the masters before it fences its StatefulSet pods. */

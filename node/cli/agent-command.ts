@@ -20,6 +20,7 @@ export async function runAgent(args: string[]): Promise<number> {
     'node-grace-ms': { type: 'string' },
     'eviction-timeout-ms': { type: 'string' },
     runtime: { type: 'string' },
+    'sim-start-ms': { type: 'string' },
   })
   if (positionals.length > 0) throw new UsageError(`agent: unexpected argument "${positionals[0]}"`)
   if (!values.data) throw new UsageError('agent: --data DIR is required')
@@ -47,6 +48,7 @@ export async function runAgent(args: string[]): Promise<number> {
     name: values.name,
     role,
     runtime,
+    simStartMs: integerFlag('sim-start-ms', values['sim-start-ms']),
     voters: integerFlag('voters', values.voters),
     settings,
     logger,

@@ -22,6 +22,8 @@ node and local clusters:
                                  run one node: bootstrap a cluster, join one, or resume from DIR
   up [--nodes 3] [--dir DIR] [--runtime R] [--json]
                                  run a local cluster of N agents on loopback until Ctrl-C
+  hollow --count N --join TOKEN [--prefix hollow] [--sim-start-ms MS]
+                                 run N hollow worker nodes in this process (scale tests)
 
 cluster (through the API; --kubeconfig FILE, --context NAME, or KUBECONFIG):
   cluster status [-o json]       members, roles, leader, progress
@@ -71,6 +73,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./agent-command.ts')).runAgent(rest)
     case 'up':
       return (await import('./up.ts')).runUp(rest)
+    case 'hollow':
+      return (await import('./hollow-command.ts')).runHollow(rest)
     case 'snapshot':
       if (rest[0] === 'restore')
         return (await import('./offline-commands.ts')).runSnapshotRestore(rest.slice(1))

@@ -98,7 +98,12 @@ test('a crashed controller actor is restarted by its supervisor and the cluster 
   await kubectl('scale', 'deployment', 'crashy', '--replicas=4')
   await waitForReadyPods('app=crashy', 4)
   await waitFor('the crash and the restart as Events', 15_000, async () => {
-    const events = await kubectl('get', 'events', '--field-selector', `involvedObject.name=${before[0]!.owner}`)
+    const events = await kubectl(
+      'get',
+      'events',
+      '--field-selector',
+      `involvedObject.name=${before[0]!.owner}`,
+    )
     return /ControllerCrashed/.test(events) && /ControllerRestarted/.test(events)
   })
   const tree = (await cluster.request(leader, 'GET', '/cox/v1/debug/control-plane')).json<{
@@ -122,11 +127,21 @@ test('kubectl rollout status, history and undo work on a Deployment update', asy
   assert.match(history, /^2\s/m)
   await kubectl('rollout', 'undo', 'deployment/roll')
   await kubectl('rollout', 'status', 'deployment/roll', '--timeout=60s')
-  const image = await kubectl('get', 'deployment', 'roll', '-o', 'jsonpath={.spec.template.spec.containers[0].image}')
+  const image = await kubectl(
+    'get',
+    'deployment',
+    'roll',
+    '-o',
+    'jsonpath={.spec.template.spec.containers[0].image}',
+  )
   assert.is(image, 'busybox:1')
   const running = await waitForReadyPods('app=roll', 3)
   const rs = await kubectl('get', 'rs', '-l', 'app=roll', '-o', 'json')
-  const replicaSets = (JSON.parse(rs) as { items: { metadata: { name: string; annotations: Record<string, string> }; spec: { replicas: number } }[] }).items
+  const replicaSets = (
+    JSON.parse(rs) as {
+      items: { metadata: { name: string; annotations: Record<string, string> }; spec: { replicas: number } }[]
+    }
+  ).items
   const live = replicaSets.filter((r) => r.spec.replicas > 0)
   assert.is(live.length, 1, 'one ReplicaSet carries all the replicas')
   assert.is(live[0]!.metadata.annotations['deployment.kubernetes.io/revision'], '3', 'undo makes revision 3')
