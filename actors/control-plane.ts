@@ -19,7 +19,7 @@
 
 import type { AnyActorRef } from 'xstate'
 import type { KubeObject } from '../core/api/object.ts'
-import type { ApiCommand, ApiResult, ResourceRef } from '../core/api/store.ts'
+import type { ApiCommand, ApiResult, ResourceRef, WatchChange } from '../core/api/store.ts'
 import type { Clock } from './clock.ts'
 import { ClusterView, type ObjectSource } from './cluster-view.ts'
 import { type ControllerInput, controllerLogic, crashEventType } from './controller.ts'
@@ -71,6 +71,13 @@ export interface ObjectController {
   /** One actor per object, or one actor planning for each object in turn. */
   readonly actors: 'per-object' | 'per-kind'
   readonly plan: (object: KubeObject, context: PlanContext) => Plan
+  /** The resources (`group/plural`) whose changes wake it; its own is always one. */
+  readonly watches: readonly string[]
+  /**
+   * Per-object controllers: which of its objects (`namespace/name`) a change to a watched resource
+   * concerns. Absent: a change to one of its own objects concerns that object.
+   */
+  readonly concerns?: (change: WatchChange, view: ClusterView) => readonly string[]
   /**
    * Plan again this often even if the log does not move: for controllers that read what the
    * leader hears outside the log (node heartbeats, CPU reports).
@@ -87,6 +94,8 @@ export interface ClusterController {
    * moved on must not hold back the others); each is preconditioned on its own pod.
    */
   readonly atomic: boolean
+  /** The resources (`group/plural`) whose changes wake it. */
+  readonly watches: readonly string[]
   /**
    * Not woken by every change but run this often (the garbage collector: it reads every object,
    * and nothing is urgent about garbage). Absent: woken by changes, as the others.
@@ -117,7 +126,10 @@ export class ControlPlane {
   readonly #ports: ControlPlanePorts
   readonly #objectControllers: readonly ObjectController[]
   readonly #clusterControllers: readonly ClusterController[]
-  readonly #listeners = new Set<() => void>()
+  /** Actor path → how to wake it. */
+  readonly #listeners = new Map<string, () => void>()
+  /** What changed since the last wake-up; null: everything may have (a snapshot was installed). */
+  #changed: WatchChange[] | null = []
   #root: ReturnType<typeof startSupervisor> | undefined
   #view: ClusterView | undefined
   #wakeTimer: unknown
@@ -160,9 +172,15 @@ export class ControlPlane {
     this.#view = undefined
   }
 
-  /** The replicated state moved: wake every controller (bursts are gathered into one wake-up). */
-  notify(): void {
-    if (this.#stopped || this.#wakeTimer !== undefined) return
+  /**
+   * The replicated state moved: wake the controllers these changes concern (null: all of them).
+   * Bursts are gathered into one wake-up.
+   */
+  notify(changes: readonly WatchChange[] | null = null): void {
+    if (this.#stopped) return
+    if (changes === null) this.#changed = null
+    else this.#changed?.push(...changes)
+    if (this.#wakeTimer !== undefined) return
     this.#wakeTimer = this.#ports.clock.setTimeout(() => {
       this.#wakeTimer = undefined
       this.#wake()
@@ -199,12 +217,12 @@ export class ControlPlane {
   #startTree(): void {
     const children: ChildSpec[] = [
       ...this.#clusterControllers.map((c) =>
-        this.#actorSpec(c.id, () => this.#reconcileCluster(c), c.periodMs === undefined),
+        this.#actorSpec(c.id, c.id, () => this.#reconcileCluster(c), c.periodMs === undefined),
       ),
       ...this.#objectControllers.map((c) =>
         c.actors === 'per-object'
           ? supervisorChild(c.id, { ...supervision, children: [] })
-          : this.#actorSpec(c.id, () => this.#reconcileKind(c)),
+          : this.#actorSpec(c.id, c.id, () => this.#reconcileKind(c)),
       ),
     ]
     this.#root = startSupervisor(
@@ -233,7 +251,12 @@ export class ControlPlane {
     }, treeRestartDelayMs)
   }
 
-  #actorSpec(id: string, reconcile: () => Promise<{ recheckAtMs?: number }>, woken = true): ChildSpec {
+  #actorSpec(
+    id: string,
+    path: string,
+    reconcile: () => Promise<{ recheckAtMs?: number }>,
+    woken = true,
+  ): ChildSpec {
     return {
       id,
       restart: 'permanent',
@@ -243,8 +266,10 @@ export class ControlPlane {
           reconcile,
           subscribe: (wake) => {
             if (!woken) return () => {}
-            this.#listeners.add(wake)
-            return () => this.#listeners.delete(wake)
+            this.#listeners.set(path, wake)
+            return () => {
+              if (this.#listeners.get(path) === wake) this.#listeners.delete(path)
+            }
           },
           nowMs: () => this.#ports.clock.nowMs(),
         } satisfies ControllerInput,
@@ -253,9 +278,37 @@ export class ControlPlane {
   }
 
   #wake(): void {
+    const changed = this.#changed
+    this.#changed = []
     if (!this.#root) return
     this.#syncObjectActors()
-    for (const wake of [...this.#listeners]) wake()
+    const paths = changed === null ? [...this.#listeners.keys()] : this.#concerned(changed)
+    for (const path of paths) this.#listeners.get(path)?.()
+  }
+
+  /** The actors a batch of changes concerns. */
+  #concerned(changes: readonly WatchChange[]): Set<string> {
+    const paths = new Set<string>()
+    if (changes.length === 0) return paths
+    const resources = new Set(changes.map((c) => c.resource))
+    for (const controller of this.#clusterControllers) {
+      if (controller.watches.some((r) => resources.has(r))) paths.add(controller.id)
+    }
+    const view = this.#currentView()
+    for (const controller of this.#objectControllers) {
+      const own = `${controller.resource.group}/${controller.resource.plural}`
+      if (!resources.has(own) && !controller.watches.some((r) => resources.has(r))) continue
+      if (controller.actors === 'per-kind') {
+        paths.add(controller.id)
+        continue
+      }
+      for (const change of changes) {
+        if (change.resource === own) paths.add(`${controller.id}/${objectKey(change.object)}`)
+        else if (controller.watches.includes(change.resource) && controller.concerns)
+          for (const key of controller.concerns(change, view)) paths.add(`${controller.id}/${key}`)
+      }
+    }
+    return paths
   }
 
   /** Per-object supervisors gain a child for each new object and lose those whose object went. */
@@ -275,7 +328,7 @@ export class ControlPlane {
         if (have.has(key)) continue
         startChild(
           supervisor,
-          this.#actorSpec(key, () => this.#reconcileObject(controller, key)),
+          this.#actorSpec(key, `${controller.id}/${key}`, () => this.#reconcileObject(controller, key)),
         )
       }
     }
@@ -486,7 +539,7 @@ export function guard(resource: ResourceRef, object: KubeObject): ApiCommand {
   }
 }
 
-function objectKey(object: KubeObject): string {
+export function objectKey(object: KubeObject): string {
   const namespace = object.metadata.namespace ?? ''
   return namespace === '' ? (object.metadata.name ?? '') : `${namespace}/${object.metadata.name ?? ''}`
 }

@@ -8,7 +8,7 @@ import { resourceTypes, storageResource } from '../core/api/resources.ts'
 import { labelMatcher } from '../core/api/selectors.ts'
 import type { ResourceRef } from '../core/api/store.ts'
 import type { ClusterView } from './cluster-view.ts'
-import type { ClusterController, ObjectController } from './control-plane.ts'
+import { type ClusterController, type ObjectController, objectKey } from './control-plane.ts'
 import { horizontalPodAutoscalersResource, planHorizontalPodAutoscaler } from './plans/autoscaler.ts'
 import { cronJobsResource, planCronJob } from './plans/cronjobs.ts'
 import { daemonSetsResource, planDaemonSet } from './plans/daemonset.ts'
@@ -18,7 +18,14 @@ import { endpointsResource, planEndpoints, planOrphanEndpoints, servicesResource
 import { planGarbageCollection } from './plans/garbage-collector.ts'
 import { jobsResource, planJob } from './plans/jobs.ts'
 import { nodesResource, planNodeEviction, planNodeReadiness, statefulSafetyMsDefault } from './plans/nodes.ts'
-import { deploymentsResource, isObject, type Plan, podsResource, replicaSetsResource } from './plans/plan.ts'
+import {
+  controllerOf,
+  deploymentsResource,
+  isObject,
+  type Plan,
+  podsResource,
+  replicaSetsResource,
+} from './plans/plan.ts'
 import { planReplicaSet } from './plans/replicaset.ts'
 import { planScheduling } from './plans/scheduling.ts'
 import { planStatefulSet, statefulSetsResource } from './plans/statefulset.ts'
@@ -62,6 +69,7 @@ export function controllers(signals: ControllerSignals): {
       {
         id: 'scheduler',
         atomic: false,
+        watches: [pods, nodes],
         plan: ({ view, fixed }) =>
           planScheduling({
             pods: view.list(podsResource),
@@ -73,6 +81,7 @@ export function controllers(signals: ControllerSignals): {
       {
         id: 'garbage-collector',
         atomic: false,
+        watches: [],
         periodMs: garbageCollectionPeriodMs,
         plan: ({ view, fixed }) => {
           const owned = planGarbageCollection({
@@ -100,6 +109,11 @@ export function controllers(signals: ControllerSignals): {
         actors: 'per-object',
         // Readiness follows heartbeats, which do not go through the log.
         resyncMs: 1_000,
+        watches: [pods],
+        concerns: (change) => {
+          const node = (change.object.spec as { nodeName?: unknown } | undefined)?.nodeName
+          return typeof node === 'string' && node !== '' ? [node] : []
+        },
         plan: (node, { view, fixed }) => {
           const settings = signals.settings()
           const readiness = planNodeReadiness({
@@ -123,6 +137,8 @@ export function controllers(signals: ControllerSignals): {
         id: 'deployments',
         resource: deploymentsResource,
         actors: 'per-object',
+        watches: [replicaSets],
+        concerns: (change) => ownerKeys(change.object, 'Deployment'),
         plan: (deployment, { view, fixed }) => {
           const namespace = deployment.metadata.namespace ?? ''
           const replicaSets = view.inNamespace(replicaSetsResource, namespace)
@@ -138,6 +154,13 @@ export function controllers(signals: ControllerSignals): {
         id: 'replicasets',
         resource: replicaSetsResource,
         actors: 'per-object',
+        watches: [pods],
+        concerns: (change, view) => {
+          const owned = ownerKeys(change.object, 'ReplicaSet')
+          if (owned.length > 0 || controllerOf(change.object)) return owned
+          // An orphan may be adopted by any ReplicaSet of its namespace.
+          return view.inNamespace(replicaSetsResource, change.object.metadata.namespace ?? '').map(objectKey)
+        },
         plan: (replicaSet, { view, fixed }): Plan => {
           const namespace = replicaSet.metadata.namespace ?? ''
           return planReplicaSet({
@@ -152,6 +175,11 @@ export function controllers(signals: ControllerSignals): {
         id: 'services',
         resource: servicesResource,
         actors: 'per-object',
+        watches: [pods, endpoints],
+        concerns: (change, view) =>
+          change.resource === endpoints
+            ? [objectKey(change.object)]
+            : view.inNamespace(servicesResource, change.object.metadata.namespace ?? '').map(objectKey),
         plan: (service, { view, fixed }) => {
           const namespace = service.metadata.namespace ?? ''
           return planEndpoints({
@@ -166,6 +194,7 @@ export function controllers(signals: ControllerSignals): {
         id: 'jobs',
         resource: jobsResource,
         actors: 'per-kind',
+        watches: [pods],
         plan: (job, { view, fixed }) =>
           planJob({
             job,
@@ -180,6 +209,7 @@ export function controllers(signals: ControllerSignals): {
         id: 'daemonsets',
         resource: daemonSetsResource,
         actors: 'per-kind',
+        watches: [pods, nodes],
         plan: (daemonSet, { view, fixed }) =>
           planDaemonSet({
             daemonSet,
@@ -195,6 +225,7 @@ export function controllers(signals: ControllerSignals): {
         id: 'statefulsets',
         resource: statefulSetsResource,
         actors: 'per-kind',
+        watches: [pods],
         plan: (statefulSet, { view, fixed }) =>
           planStatefulSet({
             statefulSet,
@@ -206,6 +237,7 @@ export function controllers(signals: ControllerSignals): {
         id: 'cronjobs',
         resource: cronJobsResource,
         actors: 'per-kind',
+        watches: [keyOf(jobsResource)],
         plan: (cronJob, { view, fixed }) =>
           planCronJob({
             cronJob,
@@ -217,6 +249,7 @@ export function controllers(signals: ControllerSignals): {
         id: 'disruption',
         resource: podDisruptionBudgetsResource,
         actors: 'per-kind',
+        watches: [pods, ...scaledResources.map(keyOf)],
         plan: (pdb, { view, fixed }) => {
           const namespace = pdb.metadata.namespace ?? ''
           const workloads = scaledResources.flatMap((resource) => view.inNamespace(resource, namespace))
@@ -232,6 +265,7 @@ export function controllers(signals: ControllerSignals): {
         id: 'autoscalers',
         resource: horizontalPodAutoscalersResource,
         actors: 'per-kind',
+        watches: scaledResources.map(keyOf),
         // CPU figures arrive with heartbeats, outside the log.
         resyncMs: 5_000,
         plan: (hpa, { view, fixed }) => {
@@ -247,6 +281,20 @@ export function controllers(signals: ControllerSignals): {
       },
     ],
   }
+}
+
+const keyOf = (resource: ResourceRef): string => `${resource.group}/${resource.plural}`
+const pods = keyOf(podsResource)
+const nodes = keyOf(nodesResource)
+const replicaSets = keyOf(replicaSetsResource)
+const endpoints = keyOf(endpointsResource)
+
+/** The key of the object's managing controller, if it is of `kind`. */
+function ownerKeys(object: KubeObject, kind: string): string[] {
+  const owner = controllerOf(object)
+  if (owner?.kind !== kind) return []
+  const namespace = object.metadata.namespace ?? ''
+  return [namespace === '' ? owner.name : `${namespace}/${owner.name}`]
 }
 
 /** The workloads with a scale, which PodDisruptionBudgets and autoscalers look at. */

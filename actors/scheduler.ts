@@ -49,16 +49,31 @@ const weights = { taintToleration: 3, nodeAffinity: 2, nodeResourcesFit: 1 }
 export const noNodesMessage = 'no nodes available to schedule pods'
 
 /** Where each pending pod goes, or why it can go nowhere. Reads its input, never changes it. */
+/**
+ * Decoded pods by the stored object they came from. Stored objects are never changed (a write
+ * replaces them), so a pod is decoded once however many plans count it, not once per plan.
+ */
+const decodedPods = new WeakMap<KubeObject, PodInfo>()
+
+function decodePodOnce(object: KubeObject): PodInfo {
+  let pod = decodedPods.get(object)
+  if (pod === undefined) {
+    pod = decodePod(object)
+    decodedPods.set(object, pod)
+  }
+  return pod
+}
+
 export function schedule(input: ScheduleInput): SchedulePlan {
   const nodes = input.nodes.map(decodeNode).sort((a, b) => compareNames(a.name, b.name))
   const byName = new Map(nodes.map((node) => [node.name, node]))
   for (const pod of input.pods) {
     const node = byName.get(boundNodeName(pod))
-    if (node !== undefined && !isFinished(pod)) addPod(node, decodePod(pod))
+    if (node !== undefined && !isFinished(pod)) addPod(node, decodePodOnce(pod))
   }
   const plan: SchedulePlan = { bindings: [], unschedulable: [] }
   for (const object of input.pending) {
-    const pod = decodePod(object)
+    const pod = decodePodOnce(object)
     const id = { namespace: pod.namespace, name: pod.name, uid: pod.uid }
     const placed = place(pod, nodes, input.strategy)
     if (typeof placed === 'string') {

@@ -364,7 +364,7 @@ export class Agent {
       send: (messages) => this.#transport.send(messages),
       timing: this.#options.timing ?? raftTimingDefault,
       logger: this.logger,
-      onApplied: () => this.leaderControl.applied(),
+      onApplied: (_entries, changes) => this.leaderControl.applied(changes),
       onFatal: (error) => {
         this.logger.error({ err: error }, 'the replica failed; stopping this node so that it restarts clean')
         process.exitCode = 1

@@ -11,7 +11,7 @@ import { controllers } from '../actors/controllers.ts'
 import { memberIdLabel } from '../actors/plans/nodes.ts'
 import type { Fixed } from '../actors/plans/pods.ts'
 import type { KubeObject } from '../core/api/object.ts'
-import type { ApiCommand, ApiResult } from '../core/api/store.ts'
+import type { ApiCommand, ApiResult, WatchChange } from '../core/api/store.ts'
 import type { ClusterState } from '../core/cluster.ts'
 import { randomSuffix, timestamp } from './api/server.ts'
 import { systemClock } from './clock.ts'
@@ -95,9 +95,9 @@ export class LeaderControl {
     }
   }
 
-  /** New entries were applied here. */
-  applied(): void {
-    if (this.#leading) this.#plane.notify()
+  /** New entries were applied here, with these changes (null: a snapshot replaced the state). */
+  applied(changes: readonly WatchChange[] | null): void {
+    if (this.#leading) this.#plane.notify(changes)
   }
 
   /** A kubelet's heartbeat, relayed to the leader. */

@@ -3,6 +3,7 @@
 // entries are applied to. It answers proposals with the state machine's result for that entry.
 
 import { randomInt } from 'node:crypto'
+import type { WatchChange } from '../core/api/store.ts'
 import {
   ClusterState,
   type Command,
@@ -53,7 +54,8 @@ export interface ReplicaOptions {
   readonly logger: ReplicaLogger
   readonly onFatal: (error: Error) => void
   /** Told after each batch of entries is applied (or a snapshot restored). */
-  readonly onApplied?: (entries: readonly Entry[]) => void
+  /** After each batch of applied entries, with their API changes (null: a snapshot replaced everything). */
+  readonly onApplied?: (entries: readonly Entry[], changes: readonly WatchChange[] | null) => void
 }
 
 export class Replica {
@@ -145,9 +147,11 @@ export class Replica {
   #apply(
     entries: readonly Entry[],
     snapshot: Snapshot | null,
-    onApplied?: (entries: readonly Entry[]) => void,
+    onApplied?: (entries: readonly Entry[], changes: readonly WatchChange[] | null) => void,
   ): void {
+    let changes: WatchChange[] | null = []
     if (snapshot) {
+      changes = null
       this.#state = ClusterState.decode(snapshot.data)
       this.#results.clear()
       this.hub.reset(snapshot.meta.index)
@@ -164,9 +168,12 @@ export class Replica {
         this.#logger.warn({ index: entry.index, err: error }, 'a committed entry could not be applied')
       }
       this.#remember(entry.index, result)
-      if (this.#state.lastChanges.length > 0) this.hub.publish(entry.index, this.#state.lastChanges)
+      if (this.#state.lastChanges.length > 0) {
+        this.hub.publish(entry.index, this.#state.lastChanges)
+        changes?.push(...this.#state.lastChanges)
+      }
     }
-    onApplied?.(entries)
+    onApplied?.(entries, changes)
   }
 
   #remember(index: number, result: CommandResult): void {

@@ -67,6 +67,8 @@ function startHollow(cluster: ProcessCluster, via: string): Promise<ChildProcess
     [coxScript, 'hollow', '--count', String(nodes), '--join', token, '--prefix', 'hollow'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   )
+  // Whatever ends this process (the watchdog too) ends the hollow nodes with it.
+  process.once('exit', () => child.kill('SIGTERM'))
   let tail = ''
   child.stderr!.on('data', (chunk: Buffer) => {
     tail = (tail + chunk.toString('utf8')).slice(-4000)
@@ -160,7 +162,10 @@ async function measure(cluster: ProcessCluster, client: ApiClient) {
     }),
   )
   const answers = await Promise.all(creates)
-  const errors = answers.filter((a) => a.status !== 201).length
+  const failed = answers.filter((a) => a.status !== 201)
+  for (const answer of failed.slice(0, 5))
+    log('a deployment was not created', { status: answer.status, body: answer.text().slice(0, 300) })
+  const errors = failed.length
   const progress = setInterval(
     () => log('progress', { bound, running, seconds: round((performance.now() - startedMs) / 1000, 1) }),
     5_000,
@@ -171,6 +176,7 @@ async function measure(cluster: ProcessCluster, client: ApiClient) {
   ])
   clearInterval(progress)
   const elapsedMs = performance.now() - startedMs
+  if (!finished) await logStragglers(client)
   const cpuMs = processCpuMs(leaderPid) - cpuBefore
   watch.close()
 
@@ -211,6 +217,15 @@ async function measure(cluster: ProcessCluster, client: ApiClient) {
     node: process.version,
     machine: machineLoad(),
   }
+}
+
+/** The Deployments short of their pods, to say where a run that did not finish got stuck. */
+async function logStragglers(client: ApiClient): Promise<void> {
+  const list = (await client.request('GET', '/apis/apps/v1/namespaces/default/deployments')).json<{
+    items: { metadata: { name: string }; spec: { replicas: number }; status?: Record<string, unknown> }[]
+  }>()
+  const short = list.items.filter((d) => d.status?.readyReplicas !== d.spec.replicas)
+  for (const d of short.slice(0, 5)) log('deployment not ready', { name: d.metadata.name, status: d.status })
 }
 
 function deploymentOf(name: string, replicas: number): object {

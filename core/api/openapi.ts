@@ -379,6 +379,8 @@ function resourcePaths(type: ResourceType): Record<string, Json> {
     },
   }
   for (const subresource of type.subresources) {
+    // Evictions are created, not read or replaced; kubectl validates no Eviction body.
+    if (subresource === 'eviction') continue
     const isScale = subresource === 'scale'
     paths[`${item}/${subresource}`] = {
       ...readReplacePatch(

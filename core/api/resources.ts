@@ -16,11 +16,14 @@ export interface ResourceType {
   namespaced: boolean
   /** `all` puts the resource in `kubectl get all`. */
   categories: string[]
-  subresources: ('status' | 'scale')[]
+  subresources: Subresource[]
   listKind: string
 }
 
 type Scope = 'Namespaced' | 'Cluster'
+
+/** `eviction` is Pod's alone: a create (POST) that deletes the pod if its disruption budget allows. */
+export type Subresource = 'status' | 'scale' | 'eviction'
 
 function resource(
   group: string,
@@ -28,7 +31,7 @@ function resource(
   kind: string,
   plural: string,
   scope: Scope,
-  options: { shortNames?: string[]; all?: boolean; subresources?: ('status' | 'scale')[] } = {},
+  options: { shortNames?: string[]; all?: boolean; subresources?: Subresource[] } = {},
 ): ResourceType {
   return {
     group,
@@ -44,14 +47,18 @@ function resource(
   }
 }
 
-const status: ('status' | 'scale')[] = ['status']
-const statusAndScale: ('status' | 'scale')[] = ['status', 'scale']
+const status: Subresource[] = ['status']
+const statusAndScale: Subresource[] = ['status', 'scale']
 
 /** Every resource the API serves, in discovery order. */
 export const resourceTypes: readonly ResourceType[] = Object.freeze([
   resource('', 'v1', 'Namespace', 'namespaces', 'Cluster', { shortNames: ['ns'], subresources: status }),
   resource('', 'v1', 'Node', 'nodes', 'Cluster', { shortNames: ['no'], subresources: status }),
-  resource('', 'v1', 'Pod', 'pods', 'Namespaced', { shortNames: ['po'], all: true, subresources: status }),
+  resource('', 'v1', 'Pod', 'pods', 'Namespaced', {
+    shortNames: ['po'],
+    all: true,
+    subresources: ['status', 'eviction'],
+  }),
   resource('', 'v1', 'Service', 'services', 'Namespaced', {
     shortNames: ['svc'],
     all: true,

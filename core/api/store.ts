@@ -84,6 +84,8 @@ const namespaces: ResourceRef = {
 const serviceRangeFirst = 2
 const serviceRangeLast = 0xfffe
 
+const eventsKey = '/events'
+
 export const resourceKey = (resource: Pick<ResourceRef, 'group' | 'plural'>): string =>
   `${resource.group}/${resource.plural}`
 const objectKey = (namespace: string, name: string): string => `${namespace}/${name}`
@@ -94,6 +96,8 @@ export class ObjectStore {
   /** What each resource key is, for cascading deletion across resources. */
   readonly #resources = new Map<string, ResourceRef>()
   #changes: WatchChange[] = []
+  /** namespace + event identity → keys of the events with it, so a repeat is found without a scan. */
+  readonly #eventsByIdentity = new Map<string, Set<string>>()
   /** While an atomic batch runs: the undo of each write so far. */
   #undo: (() => void)[] | null = null
 
@@ -322,12 +326,37 @@ export class ObjectStore {
    * Events are deduplicated: one about the same object, with the same type, reason, message and
    * source as an existing one, adds to its count instead of piling up.
    */
+  /**
+   * The live event of `namespace` that `event` repeats: of those with its identity, the first by
+   * name (as a scan in list order would find it). Found through #eventsByIdentity, which may hold
+   * keys of events since changed or gone (an undone batch), so every candidate is checked.
+   */
   #repeatOf(namespace: string, event: KubeObject): KubeObject | undefined {
-    const key = eventIdentity(event)
-    for (const existing of this.list({ group: '', plural: 'events' }, namespace)) {
-      if (eventIdentity(existing) === key && !existing.metadata.deletionTimestamp) return existing
+    const identity = eventIdentity(event)
+    const keys = this.#eventsByIdentity.get(`${namespace}\0${identity}`)
+    if (!keys) return undefined
+    const events = this.#objects.get(eventsKey)
+    let found: [string, KubeObject] | undefined
+    for (const key of keys) {
+      const existing = events?.get(key)
+      if (!existing || existing.metadata.deletionTimestamp || eventIdentity(existing) !== identity) continue
+      if (!found || key < found[0]) found = [key, existing]
     }
-    return undefined
+    return found?.[1]
+  }
+
+  #indexEvent(key: string, event: KubeObject): void {
+    const identity = `${event.metadata.namespace ?? ''}\0${eventIdentity(event)}`
+    const keys = this.#eventsByIdentity.get(identity)
+    if (keys) keys.add(key)
+    else this.#eventsByIdentity.set(identity, new Set([key]))
+  }
+
+  #unindexEvent(key: string, event: KubeObject): void {
+    const identity = `${event.metadata.namespace ?? ''}\0${eventIdentity(event)}`
+    const keys = this.#eventsByIdentity.get(identity)
+    keys?.delete(key)
+    if (keys?.size === 0) this.#eventsByIdentity.delete(identity)
   }
 
   #countRepeat(index: number, resource: ResourceRef, existing: KubeObject, repeat: KubeObject): ApiResult {
@@ -400,6 +429,11 @@ export class ObjectStore {
       this.#objects.set(key, objects)
     }
     this.#remember(objects, objectKey(namespace, name))
+    if (key === eventsKey) {
+      const previous = objects.get(objectKey(namespace, name))
+      if (previous) this.#unindexEvent(objectKey(namespace, name), previous)
+      this.#indexEvent(objectKey(namespace, name), object)
+    }
     objects.set(objectKey(namespace, name), object)
   }
 
@@ -407,6 +441,8 @@ export class ObjectStore {
     const objects = this.#objects.get(resourceKey(resource))
     if (objects) {
       this.#remember(objects, objectKey(namespace, name))
+      const previous = objects.get(objectKey(namespace, name))
+      if (previous && objects === this.#objects.get(eventsKey)) this.#unindexEvent(objectKey(namespace, name), previous)
       objects.delete(objectKey(namespace, name))
     }
     this.#changes.push({ type: 'DELETED', resource: resourceKey(resource), object: last })
@@ -416,9 +452,12 @@ export class ObjectStore {
   #remember(objects: Map<string, KubeObject>, key: string): void {
     if (!this.#undo) return
     const previous = objects.get(key)
+    const events = objects === this.#objects.get(eventsKey)
     this.#undo.push(() => {
       if (previous === undefined) objects.delete(key)
       else objects.set(key, previous)
+      // A stale key in the index is harmless (candidates are checked); a missing one is not.
+      if (previous !== undefined && events) this.#indexEvent(key, previous)
     })
   }
 

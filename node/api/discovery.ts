@@ -2,7 +2,12 @@
 // the response's Content-Type) and the legacy documents (APIVersions, APIGroupList, APIGroup,
 // APIResourceList) for clients that do not ask for it.
 
-import { groupVersions, type ResourceType, resourceTypes } from '../../core/api/resources.ts'
+import {
+  groupVersions,
+  type ResourceType,
+  resourceTypes,
+  type Subresource,
+} from '../../core/api/resources.ts'
 
 export const aggregatedDiscoveryType = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList'
 
@@ -44,11 +49,8 @@ export function aggregatedDiscovery(legacy: boolean): object {
           ...(r.categories.length > 0 ? { categories: r.categories } : {}),
           subresources: r.subresources.map((sub) => ({
             subresource: sub,
-            responseKind:
-              sub === 'scale'
-                ? { group: 'autoscaling', version: 'v1', kind: 'Scale' }
-                : { group: r.group, version: r.version, kind: r.kind },
-            verbs: ['get', 'patch', 'update'],
+            responseKind: subresourceKind(r, sub),
+            verbs: sub === 'eviction' ? ['create'] : ['get', 'patch', 'update'],
           })),
         })),
       })),
@@ -96,12 +98,14 @@ export function resourceList(group: string, version: string): object | null {
       ...(r.categories.length > 0 ? { categories: r.categories } : {}),
     })
     for (const sub of r.subresources) {
+      const kind = subresourceKind(r, sub)
       list.push({
         name: `${r.plural}/${sub}`,
         singularName: '',
         namespaced: r.namespaced,
-        ...(sub === 'scale' ? { group: 'autoscaling', version: 'v1', kind: 'Scale' } : { kind: r.kind }),
-        verbs: ['get', 'patch', 'update'],
+        // kubectl drain finds the eviction API by the group and version named here.
+        ...(kind.group === r.group ? { kind: kind.kind } : kind),
+        verbs: sub === 'eviction' ? ['create'] : ['get', 'patch', 'update'],
       })
     }
   }
@@ -111,6 +115,15 @@ export function resourceList(group: string, version: string): object | null {
     groupVersion: group === '' ? version : `${group}/${version}`,
     resources: list,
   }
+}
+
+function subresourceKind(
+  r: ResourceType,
+  sub: Subresource,
+): { group: string; version: string; kind: string } {
+  if (sub === 'scale') return { group: 'autoscaling', version: 'v1', kind: 'Scale' }
+  if (sub === 'eviction') return { group: 'policy', version: 'v1', kind: 'Eviction' }
+  return { group: r.group, version: r.version, kind: r.kind }
 }
 
 function resourcesOf(group: string, version: string): ResourceType[] {

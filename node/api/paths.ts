@@ -5,7 +5,7 @@
 //   /api/v1/namespaces/{namespace}/{plural}[/{name}[/{subresource}]]   namespaced
 //   /apis/{group}/{version}/...                                         the same for named groups
 
-import { type ResourceType, resourceByPlural } from '../../core/api/resources.ts'
+import { type ResourceType, resourceByPlural, type Subresource } from '../../core/api/resources.ts'
 
 export interface ResourceTarget {
   readonly kind: 'resource'
@@ -63,10 +63,10 @@ export function parseApiPath(path: string): ApiPath {
   if (!resource || extra.length > 0) {
     return { kind: 'unknown', message: `the server could not find the requested resource` }
   }
-  if (subresource !== undefined && !['status', 'scale'].includes(subresource)) {
+  if (subresource !== undefined && !['status', 'scale', 'eviction'].includes(subresource)) {
     return { kind: 'unknown', message: `the server could not find the requested resource` }
   }
-  if (subresource && !resource.subresources.includes(subresource as 'status' | 'scale')) {
+  if (subresource && !resource.subresources.includes(subresource as Subresource)) {
     return { kind: 'unknown', message: `the server could not find the requested resource` }
   }
   return { kind: 'resource', resource, namespace, name: name ?? null, subresource: subresource ?? null }

@@ -13,6 +13,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import type { ServerResponse } from 'node:http'
 import { parse as parseYaml } from 'yaml'
+import { evictionPlan, podDisruptionBudgetsResource } from '../../actors/plans/disruption.ts'
 import { formatTime } from '../../actors/plans/plan.ts'
 import { applyDefaults } from '../../core/api/defaults.ts'
 import type { KubeObject } from '../../core/api/object.ts'
@@ -192,6 +193,7 @@ class KubernetesApi {
   async #resource(ctx: RequestContext, target: ResourceTarget): Promise<void> {
     const { method } = ctx
     if (target.subresource === 'scale') return this.#scale(ctx, target)
+    if (target.subresource === 'eviction') return this.#evict(ctx, target)
     if (method === 'GET' && target.name === null) {
       if (isTrue(ctx.query.get('watch'))) return this.#watch(ctx, target)
       return this.#list(ctx, target)
@@ -648,6 +650,51 @@ class KubernetesApi {
   // ---------------------------------------------------------------- helpers
 
   /** Proposes a write (unless dry run) and turns the state machine's refusal into a Status. */
+  /**
+   * `POST pods/{name}/eviction` (kubectl drain): deletes the pod if its PodDisruptionBudget allows
+   * one more disruption, spending it in the same atomic write; otherwise 429, and the client tries
+   * again later. Budgets are read linearizably and the spend is preconditioned on the budget as
+   * read, so concurrent evictions take turns instead of overspending it.
+   */
+  async #evict(ctx: RequestContext, target: ResourceTarget): Promise<void> {
+    if (ctx.method !== 'POST' || target.name === null)
+      throw new HttpError(405, 'MethodNotAllowed', 'an eviction is created with POST on pods/{name}/eviction')
+    const body = await this.#body(ctx, target.resource)
+    if (body.kind !== undefined && body.kind !== 'Eviction')
+      throw new HttpError(400, 'BadRequest', `the body of an eviction must be an Eviction, not ${body.kind}`)
+    if (body.metadata?.name !== undefined && body.metadata.name !== target.name) {
+      throw new HttpError(
+        400,
+        'BadRequest',
+        `name in URL does not match name in Eviction object: ${target.name} != ${body.metadata.name}`,
+      )
+    }
+    await this.#host.ops.linearize()
+    const pod = this.#stored(target, target.name)
+    if (!pod) throw notFound(target.resource, target.name)
+    const pdbs = this.#replica.state.objects.list(podDisruptionBudgetsResource, target.namespace ?? '')
+    const plan = evictionPlan({ pod, pdbs, now: timestamp() })
+    if (!plan.allowed) {
+      throw new HttpError(plan.code, plan.code === 429 ? 'TooManyRequests' : 'InternalError', plan.message, {
+        ...(plan.cause ? { causes: [{ reason: plan.cause.type, message: plan.cause.message }] } : {}),
+      })
+    }
+    try {
+      await this.#write(ctx, { op: 'batch', atomic: true, commands: plan.commands })
+    } catch (error) {
+      // The pod or its budget changed since it was read: the client asks again.
+      if (error instanceof HttpError && error.status === 409)
+        throw new HttpError(
+          429,
+          'TooManyRequests',
+          'the pod or its disruption budget changed meanwhile; try again',
+        )
+      throw error
+    }
+    this.#host.logger.info({ pod: `${target.namespace}/${target.name}` }, 'pod evicted')
+    ctx.send(201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 })
+  }
+
   async #write(ctx: RequestContext, command: ApiCommand): Promise<Extract<ApiResult, { ok: true }>> {
     if (ctx.query.getAll('dryRun').includes('All')) {
       return { ok: true, object: 'object' in command ? (command.object as KubeObject) : null }

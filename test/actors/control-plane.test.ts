@@ -55,8 +55,10 @@ function harness(): Harness {
     },
   }
   const results: ApiResult[] = []
+  let plane: ControlPlane | undefined
   const apply = (command: ApiCommand) => {
-    const { result } = store.apply(++index, command)
+    const { result, changes } = store.apply(++index, command)
+    plane?.notify(changes)
     return result
   }
   apply({
@@ -76,7 +78,6 @@ function harness(): Harness {
       if (failing.on) throw new Error('not the leader')
       const result = apply(command)
       results.push(result)
-      plane.notify()
       return result
     },
     fixed: () => ({
@@ -91,7 +92,7 @@ function harness(): Harness {
       error: (_f, m) => logs.push(`error ${m}`),
     },
   }
-  const plane = new ControlPlane(
+  plane = new ControlPlane(
     ports,
     controllers({
       nodeSilentMs: () => 0,
@@ -106,7 +107,7 @@ function harness(): Harness {
       for (let i = 0; i < 20; i++) await Promise.resolve()
     }
   }
-  return { clock, store, plane, proposals, logs, failing, gate, results, apply, run }
+  return { clock, store, plane: plane!, proposals, logs, failing, gate, results, apply, run }
 }
 
 function replicaSet(name: string, replicas: number): KubeObject {
@@ -138,7 +139,6 @@ test('a ReplicaSet created while the plane runs gets its pods; a deleted pod is 
   const h = harness()
   h.plane.start()
   h.apply({ op: 'create', resource: replicaSetsResource, object: replicaSet('web', 3) })
-  h.plane.notify()
   await h.run(200)
   assert.is(podsOf(h, 'web').length, 3)
   assert.ok(h.plane.paths().includes('replicasets/default/web'), h.plane.paths().join(','))
