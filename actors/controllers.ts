@@ -17,7 +17,13 @@ import { controllerScales, planDisruptionBudget, podDisruptionBudgetsResource } 
 import { endpointsResource, planEndpoints, planOrphanEndpoints, servicesResource } from './plans/endpoints.ts'
 import { planGarbageCollection } from './plans/garbage-collector.ts'
 import { jobsResource, planJob } from './plans/jobs.ts'
-import { nodesResource, planNodeEviction, planNodeReadiness, statefulSafetyMsDefault } from './plans/nodes.ts'
+import {
+  evictionsPaused,
+  nodesResource,
+  planNodeEviction,
+  planNodeReadiness,
+  statefulSafetyMsDefault,
+} from './plans/nodes.ts'
 import {
   controllerOf,
   deploymentsResource,
@@ -123,7 +129,7 @@ export function controllers(signals: ControllerSignals): {
             now: fixed.now,
           })
           // Readiness first: eviction plans from the node as it is stored, after the transition.
-          if (readiness.commands.length > 0) return readiness
+          if (readiness.commands.length > 0 || evictionsPaused(view.list(nodesResource))) return readiness
           return planNodeEviction({
             node,
             pods: view.podsOnNode(node.metadata.name ?? ''),

@@ -23,6 +23,8 @@ export const requestTimeoutMsDefault = 5_000
 export const readAttemptMs = 1_000
 /** Pause between attempts while no leader is known (an election takes tens of milliseconds). */
 export const leaderWaitMs = 5
+/** ...doubling while no leader appears, up to this: hundreds of waiting requests must not spin. */
+export const leaderWaitMsMax = 100
 
 /** A write or read that could not be served; `status` is the HTTP status it maps to. */
 export class ClusterOpError extends Error {
@@ -89,7 +91,7 @@ export class ClusterOps {
   async #propose(command: Command, timeoutMs: number): Promise<{ index: number; result: CommandResult }> {
     const deadline = Date.now() + timeoutMs
     const encoded = encodeCommand(command)
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       const remaining = deadline - Date.now()
       if (remaining <= 0) throw noLeaderError()
       const replica = this.#options.replica()
@@ -105,7 +107,7 @@ export class ClusterOps {
       }
       const target = this.#target()
       if (!target) {
-        await sleep(leaderWaitMs)
+        await sleep(leaderWait(attempt))
         continue
       }
       try {
@@ -127,7 +129,7 @@ export class ClusterOps {
    */
   async linearize(timeoutMs = requestTimeoutMsDefault): Promise<void> {
     const deadline = Date.now() + timeoutMs
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       const replica = this.#options.replica()
       if (!replica) throw new ClusterOpError(500, 'InternalError', 'this node keeps no replica')
       const remaining = deadline - Date.now()
@@ -137,7 +139,7 @@ export class ClusterOps {
         return
       } catch (error) {
         if (error instanceof NotLeaderError) {
-          await sleep(leaderWaitMs)
+          await sleep(leaderWait(attempt))
           continue
         }
         // A ReadIndex request or its answer can be lost with a dropped message (Raft does not
@@ -152,12 +154,12 @@ export class ClusterOps {
   /** Calls `method` on a master (the leader first), retrying while none answers. */
   async callMaster<T>(method: string, request: unknown, timeoutMs = requestTimeoutMsDefault): Promise<T> {
     const deadline = Date.now() + timeoutMs
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       const remaining = deadline - Date.now()
       if (remaining <= 0) throw noLeaderError()
       const target = this.#target()
       if (!target) {
-        await sleep(leaderWaitMs)
+        await sleep(leaderWait(attempt))
         continue
       }
       try {
@@ -258,6 +260,11 @@ function remoteError(error: unknown, what: string): Error {
 }
 
 /** Turns a ClusterOpError into something the RPC layer carries back intact. */
+/** How long the attempt-th retry waits for a leader. */
+function leaderWait(attempt: number): number {
+  return Math.min(leaderWaitMsMax, leaderWaitMs * 2 ** Math.min(attempt, 10))
+}
+
 export function toRemote(error: unknown): unknown {
   if (error instanceof ClusterOpError) {
     return Object.assign(new Error(error.message), {

@@ -100,6 +100,21 @@ export function planNodeReadiness(input: NodeReadinessInput): Plan {
  */
 export const statefulSafetyMsDefault = 5_000
 
+/**
+ * When more than this share of the nodes is not Ready at once, no pod is evicted: the likelier
+ * cause is the control plane's trouble hearing them, not that most of the cluster died, and
+ * evicting everything would only pile more work on it (Kubernetes' unhealthy-zone threshold, in
+ * its full-disruption mode).
+ */
+export const unhealthyShareMax = 0.55
+
+/** Whether so many nodes are not Ready that evictions stop (see unhealthyShareMax). */
+export function evictionsPaused(nodes: readonly KubeObject[]): boolean {
+  if (nodes.length < 3) return false
+  const notReady = nodes.filter((node) => conditionOf(node.status, 'Ready')?.status !== 'True').length
+  return notReady / nodes.length > unhealthyShareMax
+}
+
 export interface NodeEvictionInput {
   readonly node: KubeObject
   /** The pods bound to the node. */

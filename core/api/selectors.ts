@@ -489,13 +489,28 @@ export function checkFieldSelector(resource: ResourceType, requirements: readonl
   }
 }
 
+/**
+ * Selectable fields already read, by object. Stored objects are never changed (a write replaces
+ * them), and every watcher with a field selector asks of every change, so each is read once.
+ */
+const fieldsRead = new Map<string, WeakMap<KubeObject, Readonly<Record<string, string>>>>()
+
 /** The selectable fields of an object as strings (absent fields read `''`, booleans `true`/`false`). */
-export function selectableFieldsOf(resource: ResourceType, object: KubeObject): Record<string, string> {
+export function selectableFieldsOf(
+  resource: ResourceType,
+  object: KubeObject,
+): Readonly<Record<string, string>> {
+  const kind = `${resource.group}/${resource.kind}`
+  let read = fieldsRead.get(kind)
+  if (!read) fieldsRead.set(kind, (read = new WeakMap()))
+  const known = read.get(object)
+  if (known) return known
   const fields: Record<string, string> = {}
   for (const [name, get] of Object.entries(fieldGetters(resource))) {
     const value = get(object)
     fields[name] = value === undefined || value === null ? '' : String(value)
   }
+  read.set(object, fields)
   return fields
 }
 

@@ -96,6 +96,8 @@ export class ObjectStore {
   /** What each resource key is, for cascading deletion across resources. */
   readonly #resources = new Map<string, ResourceRef>()
   #changes: WatchChange[] = []
+  /** owner uid → `resource key \0 object key` of the objects naming it (for cascading deletion). */
+  readonly #dependents = new Map<string, Set<string>>()
   /** namespace + event identity → keys of the events with it, so a repeat is found without a scan. */
   readonly #eventsByIdentity = new Map<string, Set<string>>()
   /** While an atomic batch runs: the undo of each write so far. */
@@ -287,26 +289,60 @@ export class ObjectStore {
 
   /** Dependents of `uid` are deleted (Background, Foreground) or let go (Orphan). */
   #cascade(index: number, uid: string, propagation: PropagationPolicy, now: string): void {
-    for (const [key, objects] of this.#objects) {
+    for (const [key, objectName] of this.#dependentsOf(uid)) {
       const resource = this.#resources.get(key)!
-      for (const dependent of [...objects.values()]) {
-        const owners = dependent.metadata.ownerReferences ?? []
-        if (!owners.some((owner) => owner.uid === uid)) continue
-        if (propagation === 'Orphan') {
-          const released: KubeObject = {
-            ...dependent,
-            metadata: {
-              ...dependent.metadata,
-              ownerReferences: owners.filter((owner) => owner.uid !== uid),
-              resourceVersion: String(index),
-            },
-          }
-          this.#put(resource, released.metadata.namespace ?? '', released.metadata.name ?? '', released)
-          this.#changes.push({ type: 'MODIFIED', resource: key, object: released })
-        } else if (!dependent.metadata.deletionTimestamp) {
-          this.#deleteObject(index, resource, dependent, propagation, now)
+      // Checked again here: an earlier dependent's own cascade may have taken this one already.
+      const dependent = this.#objects.get(key)?.get(objectName)
+      const owners = dependent?.metadata.ownerReferences ?? []
+      if (!dependent || !owners.some((owner) => owner.uid === uid)) continue
+      if (propagation === 'Orphan') {
+        const released: KubeObject = {
+          ...dependent,
+          metadata: {
+            ...dependent.metadata,
+            ownerReferences: owners.filter((owner) => owner.uid !== uid),
+            resourceVersion: String(index),
+          },
         }
+        this.#put(resource, released.metadata.namespace ?? '', released.metadata.name ?? '', released)
+        this.#changes.push({ type: 'MODIFIED', resource: key, object: released })
+      } else if (!dependent.metadata.deletionTimestamp) {
+        this.#deleteObject(index, resource, dependent, propagation, now)
       }
+    }
+  }
+
+  /**
+   * The objects that name `uid` as an owner, as [resource key, object key], in resource order and
+   * then by name: found through #dependents (which may hold entries since changed; the caller
+   * checks each), so a deletion does not scan every object in the store.
+   */
+  #dependentsOf(uid: string): [string, string][] {
+    const entries = this.#dependents.get(uid)
+    if (!entries || entries.size === 0) return []
+    const order = new Map([...this.#objects.keys()].map((key, i) => [key, i]))
+    return [...entries]
+      .map((entry) => entry.split('\0') as [string, string])
+      .sort(
+        ([ra, oa], [rb, ob]) =>
+          (order.get(ra) ?? 0) - (order.get(rb) ?? 0) || (oa < ob ? -1 : oa > ob ? 1 : 0),
+      )
+  }
+
+  #indexOwners(resourceKey: string, key: string, object: KubeObject): void {
+    for (const owner of object.metadata.ownerReferences ?? []) {
+      if (!owner.uid) continue
+      const entries = this.#dependents.get(owner.uid)
+      if (entries) entries.add(`${resourceKey}\0${key}`)
+      else this.#dependents.set(owner.uid, new Set([`${resourceKey}\0${key}`]))
+    }
+  }
+
+  #unindexOwners(resourceKey: string, key: string, object: KubeObject): void {
+    for (const owner of object.metadata.ownerReferences ?? []) {
+      const entries = this.#dependents.get(owner.uid)
+      entries?.delete(`${resourceKey}\0${key}`)
+      if (entries?.size === 0) this.#dependents.delete(owner.uid)
     }
   }
 
@@ -428,36 +464,43 @@ export class ObjectStore {
       objects = new Map()
       this.#objects.set(key, objects)
     }
-    this.#remember(objects, objectKey(namespace, name))
+    const at = objectKey(namespace, name)
+    this.#remember(objects, key, at)
+    const previous = objects.get(at)
+    if (previous) this.#unindexOwners(key, at, previous)
+    this.#indexOwners(key, at, object)
     if (key === eventsKey) {
-      const previous = objects.get(objectKey(namespace, name))
-      if (previous) this.#unindexEvent(objectKey(namespace, name), previous)
-      this.#indexEvent(objectKey(namespace, name), object)
+      if (previous) this.#unindexEvent(at, previous)
+      this.#indexEvent(at, object)
     }
-    objects.set(objectKey(namespace, name), object)
+    objects.set(at, object)
   }
 
   #remove(resource: ResourceRef, namespace: string, name: string, last: KubeObject): void {
-    const objects = this.#objects.get(resourceKey(resource))
+    const key = resourceKey(resource)
+    const objects = this.#objects.get(key)
     if (objects) {
-      this.#remember(objects, objectKey(namespace, name))
-      const previous = objects.get(objectKey(namespace, name))
-      if (previous && objects === this.#objects.get(eventsKey)) this.#unindexEvent(objectKey(namespace, name), previous)
-      objects.delete(objectKey(namespace, name))
+      const at = objectKey(namespace, name)
+      this.#remember(objects, key, at)
+      const previous = objects.get(at)
+      if (previous) this.#unindexOwners(key, at, previous)
+      if (previous && key === eventsKey) this.#unindexEvent(at, previous)
+      objects.delete(at)
     }
     this.#changes.push({ type: 'DELETED', resource: resourceKey(resource), object: last })
   }
 
   /** Inside an atomic batch: how to put back what is at `key` now. */
-  #remember(objects: Map<string, KubeObject>, key: string): void {
+  #remember(objects: Map<string, KubeObject>, resource: string, key: string): void {
     if (!this.#undo) return
     const previous = objects.get(key)
-    const events = objects === this.#objects.get(eventsKey)
     this.#undo.push(() => {
       if (previous === undefined) objects.delete(key)
       else objects.set(key, previous)
-      // A stale key in the index is harmless (candidates are checked); a missing one is not.
-      if (previous !== undefined && events) this.#indexEvent(key, previous)
+      // A stale entry in an index is harmless (candidates are checked); a missing one is not.
+      if (previous === undefined) return
+      this.#indexOwners(resource, key, previous)
+      if (resource === eventsKey) this.#indexEvent(key, previous)
     })
   }
 

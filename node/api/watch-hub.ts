@@ -39,7 +39,8 @@ export class WatchHub {
     if (changes.length === 0) return
     const events = changes.map((change) => ({ index, change }))
     this.#history.push(...events)
-    if (this.#history.length > watchHistoryMax) {
+    // Trimmed in steps of a tenth, not at every entry: each trim copies the whole history.
+    if (this.#history.length > watchHistoryMax + watchHistoryMax / 10) {
       const drop = this.#history.length - watchHistoryMax
       this.#oldestKnown = this.#history[drop - 1]!.index
       this.#history = this.#history.slice(drop)
