@@ -5,11 +5,13 @@
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
-import type { ConnectionGater, ConnectionProtector, Libp2p, PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
 import { ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
+// For its effect: the private network's cipher is fed in pieces it can always take.
+import './xsalsa20-pieces.ts'
 
 /**
  * The most one yamux stream may have in flight (libp2p's default: 16 MiB). Everything in flight on a
@@ -37,14 +39,6 @@ export const pingIntervalMs = 10_000
 export const pingTimeoutMsMin = 20_000
 export const pingTimeoutMsMax = 60_000
 
-/**
- * The most the private network encrypts in one piece. @libp2p/pnet hands its cipher everything
- * queued on the connection at once, and that cipher (xsalsa20's WebAssembly build) has a fixed
- * 64 MiB memory: a backlog past it threw from inside libp2p and killed the agent (seen with tens
- * of MB of Raft entries queued behind a slow peer). Sent in pieces of at most this, it cannot.
- */
-export const sealedPieceBytesMax = 1024 * 1024
-
 export interface NodeInit {
   readonly privateKey: PrivateKey
   readonly psk: Uint8Array
@@ -59,7 +53,7 @@ export async function createNode(init: NodeInit): Promise<Libp2p> {
     privateKey: init.privateKey,
     addresses: { listen: [init.listen], ...(init.announce ? { announce: [init.announce] } : {}) },
     transports: [tcp()],
-    connectionProtector: inPieces(preSharedKey({ psk: init.psk })),
+    connectionProtector: preSharedKey({ psk: init.psk }),
     connectionEncrypters: [noise()],
     streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: streamWindowBytesMax } })],
     connectionGater: init.gater,
@@ -74,19 +68,4 @@ export async function createNode(init: NodeInit): Promise<Libp2p> {
     },
     services: { identify: identify(), ping: ping() },
   })
-}
-
-/** A connection protector whose connections send at most sealedPieceBytesMax per write. */
-function inPieces(protector: () => ConnectionProtector): () => ConnectionProtector {
-  return () => {
-    const inner = protector()
-    return {
-      async protect(connection, options) {
-        const sealed = await inner.protect(connection, options)
-        // A public setting of libp2p's message streams, read at every send.
-        ;(sealed as { maxMessageSize?: number }).maxMessageSize = sealedPieceBytesMax
-        return sealed
-      },
-    }
-  }
 }
