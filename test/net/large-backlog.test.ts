@@ -70,4 +70,23 @@ test('the cipher takes 80 MiB in one update, and gives the bytes it gives piece 
   assert.ok(cipherPieceBytesMax < input.length)
 })
 
+test('ciphers whose view of the shared memory went stale do not grow it without end', () => {
+  const require = createRequire(import.meta.url)
+  const xsalsa20 = require('xsalsa20') as (
+    nonce: Uint8Array,
+    key: Uint8Array,
+  ) => {
+    update(input: Uint8Array): Uint8Array
+  }
+  const ciphers = Array.from({ length: 8 }, (_, i) =>
+    xsalsa20(new Uint8Array(24).fill(i), new Uint8Array(32)),
+  )
+  const piece = new Uint8Array(900 * 1024)
+  // Each round, one cipher grows the memory a little further, leaving the others' views stale.
+  for (let round = 0; round < 200; round++) {
+    for (const cipher of ciphers)
+      cipher.update(piece.subarray(0, 100 * 1024 + ((round * 4096) % (800 * 1024))))
+  }
+})
+
 test.run()
