@@ -36,6 +36,7 @@ const podsTotal = envNumber('COX_BENCH_PODS', 10_000)
 const deployments = Math.max(1, Math.min(envNumber('COX_BENCH_DEPLOYMENTS', 100), podsTotal))
 const limitS = envNumber('COX_BENCH_LIMIT_S', 300)
 const hollowReadyMsMax = 120_000
+const createAttemptsMax = 5
 
 interface PodTimes {
   createdMs: number
@@ -157,9 +158,10 @@ async function measure(cluster: ProcessCluster, client: ApiClient) {
   log('creating deployments', { deployments, pods: podsTotal })
   const perDeployment = Math.floor(podsTotal / deployments)
   const creates = Array.from({ length: deployments }, (_, i) =>
-    client.request('POST', '/apis/apps/v1/namespaces/default/deployments', {
-      body: JSON.stringify(deploymentOf(`scale-${i}`, perDeployment + (i < podsTotal % deployments ? 1 : 0))),
-    }),
+    createDeployment(
+      client,
+      deploymentOf(`scale-${i}`, perDeployment + (i < podsTotal % deployments ? 1 : 0)),
+    ),
   )
   const answers = await Promise.all(creates)
   const failed = answers.filter((a) => a.status !== 201)
@@ -219,6 +221,24 @@ async function measure(cluster: ProcessCluster, client: ApiClient) {
   }
 }
 
+/** Creates a Deployment as a careful client does: after a timeout, reads before trying again. */
+async function createDeployment(client: ApiClient, deployment: { metadata: { name: string } }) {
+  for (let attempt = 1; ; attempt++) {
+    const answer = await client.request('POST', '/apis/apps/v1/namespaces/default/deployments', {
+      body: JSON.stringify(deployment),
+    })
+    if (answer.status !== 504 || attempt === createAttemptsMax) return answer
+    const read = await client.request(
+      'GET',
+      `/apis/apps/v1/namespaces/default/deployments/${deployment.metadata.name}`,
+    )
+    if (read.status === 200) return { ...read, status: 201 }
+    log('a deployment create timed out and did not apply; creating it again', {
+      name: deployment.metadata.name,
+    })
+  }
+}
+
 /** The Deployments short of their pods, to say where a run that did not finish got stuck. */
 async function logStragglers(client: ApiClient): Promise<void> {
   const list = (await client.request('GET', '/apis/apps/v1/namespaces/default/deployments')).json<{
@@ -228,7 +248,7 @@ async function logStragglers(client: ApiClient): Promise<void> {
   for (const d of short.slice(0, 5)) log('deployment not ready', { name: d.metadata.name, status: d.status })
 }
 
-function deploymentOf(name: string, replicas: number): object {
+function deploymentOf(name: string, replicas: number): { metadata: { name: string } } {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
