@@ -248,7 +248,10 @@ async function logStragglers(client: ApiClient): Promise<void> {
   for (const d of short.slice(0, 5)) log('deployment not ready', { name: d.metadata.name, status: d.status })
 }
 
-function deploymentOf(name: string, replicas: number): { metadata: { name: string } } {
+function deploymentOf(
+  name: string,
+  replicas: number,
+): { metadata: { name: string; labels: Record<string, string> } } {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
