@@ -251,7 +251,7 @@ async function logStragglers(client: ApiClient): Promise<void> {
 function deploymentOf(
   name: string,
   replicas: number,
-): { metadata: { name: string; labels: Record<string, string> } } {
+): { metadata: { name: string } } & Record<string, unknown> {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
