@@ -222,16 +222,13 @@ async function measure(cluster: ProcessCluster, client: ApiClient) {
 }
 
 /** Creates a Deployment as a careful client does: after a timeout, reads before trying again. */
-async function createDeployment(client: ApiClient, deployment: { metadata: { name: string } }) {
+async function createDeployment(client: ApiClient, name: string, deployment: object) {
   for (let attempt = 1; ; attempt++) {
     const answer = await client.request('POST', '/apis/apps/v1/namespaces/default/deployments', {
       body: JSON.stringify(deployment),
     })
     if (answer.status !== 504 || attempt === createAttemptsMax) return answer
-    const read = await client.request(
-      'GET',
-      `/apis/apps/v1/namespaces/default/deployments/${deployment.metadata.name}`,
-    )
+    const read = await client.request('GET', `/apis/apps/v1/namespaces/default/deployments/${name}`)
     if (read.status === 200) return { ...read, status: 201 }
     log('a deployment create timed out and did not apply; creating it again', {
       name: deployment.metadata.name,
@@ -248,10 +245,7 @@ async function logStragglers(client: ApiClient): Promise<void> {
   for (const d of short.slice(0, 5)) log('deployment not ready', { name: d.metadata.name, status: d.status })
 }
 
-function deploymentOf(
-  name: string,
-  replicas: number,
-): { metadata: { name: string } } & Record<string, unknown> {
+function deploymentOf(name: string, replicas: number): object {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
