@@ -160,6 +160,7 @@ async function measure(cluster: ProcessCluster, client: ApiClient) {
   const creates = Array.from({ length: deployments }, (_, i) =>
     createDeployment(
       client,
+      `scale-${i}`,
       deploymentOf(`scale-${i}`, perDeployment + (i < podsTotal % deployments ? 1 : 0)),
     ),
   )
@@ -230,9 +231,7 @@ async function createDeployment(client: ApiClient, name: string, deployment: obj
     if (answer.status !== 504 || attempt === createAttemptsMax) return answer
     const read = await client.request('GET', `/apis/apps/v1/namespaces/default/deployments/${name}`)
     if (read.status === 200) return { ...read, status: 201 }
-    log('a deployment create timed out and did not apply; creating it again', {
-      name: deployment.metadata.name,
-    })
+    log('a deployment create timed out and did not apply; creating it again', { name })
   }
 }
 
