@@ -659,10 +659,20 @@ class KubernetesApi {
   async #evict(ctx: RequestContext, target: ResourceTarget): Promise<void> {
     if (ctx.method !== 'POST' || target.name === null)
       throw new HttpError(405, 'MethodNotAllowed', 'an eviction is created with POST on pods/{name}/eviction')
-    const body = await this.#body(ctx, target.resource)
+    const raw = await ctx.body()
+    if (raw.length > objectBytesMax)
+      throw new HttpError(
+        413,
+        'RequestEntityTooLarge',
+        `Request entity too large: limit is ${objectBytesMax}`,
+      )
+    const contentType = (ctx.req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim()
+    const body = decodeBody(contentType, raw) as Partial<KubeObject> | null
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw new HttpError(400, 'BadRequest', 'the body of an eviction must be an Eviction object')
     if (body.kind !== undefined && body.kind !== 'Eviction')
       throw new HttpError(400, 'BadRequest', `the body of an eviction must be an Eviction, not ${body.kind}`)
-    if (body.metadata?.name !== undefined && body.metadata.name !== target.name) {
+    if (body.metadata?.name && body.metadata.name !== target.name) {
       throw new HttpError(
         400,
         'BadRequest',
