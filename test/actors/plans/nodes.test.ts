@@ -1,6 +1,12 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { memberIdLabel, nodesResource, planNodeReadiness } from '../../../actors/plans/nodes.ts'
+import {
+  evictionsPaused,
+  memberIdLabel,
+  nodesResource,
+  planNodeEviction,
+  planNodeReadiness,
+} from '../../../actors/plans/nodes.ts'
 import type { KubeObject } from '../../../core/api/object.ts'
 import { ObjectStore } from '../../../core/api/store.ts'
 
@@ -91,6 +97,76 @@ test('the plan applies to the store through the status subresource, and a stale 
   assert.is(ready?.status, 'Unknown')
   const again = store.apply(3, { op: 'batch', atomic: true, commands: plan.commands })
   assert.is(again.result.ok, false, 'the same plan a second time is refused (the node moved on)')
+})
+
+
+function lostNode(name: string, lostAt: string): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, uid: `uid-${name}`, resourceVersion: '9' },
+    status: { conditions: [{ type: 'Ready', status: 'Unknown', lastTransitionTime: lostAt }] },
+  }
+}
+
+function podOn(name: string, owner: string | null, phase = 'Running'): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name,
+      namespace: 'default',
+      uid: `uid-${name}`,
+      resourceVersion: '5',
+      ...(owner
+        ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: owner, name: 'o', uid: 'o', controller: true }] }
+        : {}),
+    },
+    spec: { nodeName: 'lost' },
+    status: { phase },
+  }
+}
+
+test('a lost node gives up its pods after the eviction timeout: StatefulSet pods later, DaemonSet pods never', () => {
+  const node = lostNode('lost', '2026-11-26T00:59:50Z') // 10 s before `now`
+  const pods = [
+    podOn('web', 'ReplicaSet'),
+    podOn('db-0', 'StatefulSet'),
+    podOn('agent', 'DaemonSet'),
+    podOn('done', null, 'Succeeded'),
+  ]
+  const early = planNodeEviction({ node, pods, evictionTimeoutMs: 15_000, statefulSafetyMs: 5_000, now })
+  assert.is(early.commands.length, 0, 'not before the eviction timeout')
+  assert.is(early.recheckAt, '2026-11-26T01:00:05Z', 'looks again when it is due')
+  const plan = planNodeEviction({ node, pods, evictionTimeoutMs: 5_000, statefulSafetyMs: 10_000, now })
+  assert.equal(
+    plan.commands.map((c) => (c.op === 'delete' ? c.name : c.op)),
+    ['web'],
+    'the StatefulSet pod waits out the safety margin; the DaemonSet and finished pods stay',
+  )
+  assert.equal(plan.commands[0]!.op === 'delete' && plan.commands[0]!.expected, {
+    resourceVersion: '5',
+    uid: 'uid-web',
+  })
+  assert.is(plan.events[0]!.reason, 'TaintManagerEviction')
+  const later = planNodeEviction({ node, pods, evictionTimeoutMs: 5_000, statefulSafetyMs: 5_000, now })
+  assert.equal(
+    later.commands.map((c) => (c.op === 'delete' ? c.name : c.op)),
+    ['web', 'db-0'],
+  )
+  const ready = node.status as { conditions: object[] }
+  const healthy = { ...node, status: { conditions: [{ ...ready.conditions[0], status: 'True' }] } }
+  assert.is(
+    planNodeEviction({ node: healthy, pods, evictionTimeoutMs: 0, statefulSafetyMs: 0, now }).commands.length,
+    0,
+  )
+})
+
+test('evictions pause while more than 55% of the nodes are not Ready', () => {
+  const lost = (n: string) => lostNode(n, '2026-11-26T00:00:00Z')
+  assert.not.ok(evictionsPaused([lost('a'), node('b', 'True'), node('c', 'True')]))
+  assert.ok(evictionsPaused([lost('a'), lost('b'), node('c', 'True')]))
+  assert.not.ok(evictionsPaused([lost('a'), lost('b')]), 'too few nodes to tell')
 })
 
 test.run()
