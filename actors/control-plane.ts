@@ -114,6 +114,13 @@ const supervision = {
   backoff: { initialMs: 100, maxMs: 5_000, factor: 2 },
 } as const satisfies Omit<SupervisorSpec, 'children'>
 
+/**
+ * Plans in flight at once, all controllers together. A burst (a hundred new ReplicaSets each
+ * creating a hundred pods) proposed at once lands as one huge Raft cycle on the leader, long enough
+ * to stall its heartbeats; queued here, the same work flows through in steady, bounded batches.
+ */
+export const plansInFlightMax = 8
+
 /** A plan whose proposal failed (not refused: failed to be decided) is made again after this long. */
 export const proposeRetryMs = 1_000
 
@@ -134,6 +141,8 @@ export class ControlPlane {
   #view: ClusterView | undefined
   #wakeTimer: unknown
   #restartTimer: unknown
+  #plansInFlight = 0
+  readonly #plansWaiting: (() => void)[] = []
   #stopped = true
 
   constructor(
@@ -360,15 +369,13 @@ export class ControlPlane {
   }
 
   async #reconcileObject(controller: ObjectController, key: string): Promise<{ recheckAtMs?: number }> {
-    const context = this.#context()
     const { namespace, name } = splitKey(key)
-    const object = context.view.get(controller.resource, namespace, name)
-    if (!object) return {}
-    const plan = controller.plan(object, context)
-    return this.#resync(
-      controller,
-      await this.#carryOut(plan, context.fixed, guard(controller.resource, object)),
-    )
+    const outcome = await this.#round((context) => {
+      const object = context.view.get(controller.resource, namespace, name)
+      if (!object) return null
+      return { plan: controller.plan(object, context), guarded: guard(controller.resource, object) }
+    })
+    return this.#resync(controller, outcome)
   }
 
   #resync(controller: ObjectController, outcome: { recheckAtMs?: number }): { recheckAtMs?: number } {
@@ -377,24 +384,48 @@ export class ControlPlane {
   }
 
   async #reconcileKind(controller: ObjectController): Promise<{ recheckAtMs?: number }> {
-    const context = this.#context()
-    const rounds = context.view
-      .list(controller.resource)
-      .map((object) =>
-        this.#carryOut(controller.plan(object, context), context.fixed, guard(controller.resource, object)),
-      )
+    const keys = this.#currentView().list(controller.resource).map(objectKey)
+    const rounds = keys.map((key) => {
+      const { namespace, name } = splitKey(key)
+      return this.#round((context) => {
+        const object = context.view.get(controller.resource, namespace, name)
+        if (!object) return null
+        return { plan: controller.plan(object, context), guarded: guard(controller.resource, object) }
+      })
+    })
     return this.#resync(controller, earliest(await Promise.all(rounds)))
   }
 
   async #reconcileCluster(controller: ClusterController): Promise<{ recheckAtMs?: number }> {
-    const context = this.#context()
-    const outcome = await this.#carryOut(
-      controller.plan(context),
-      context.fixed,
-      controller.atomic ? null : undefined,
-    )
+    const outcome = await this.#round((context) => ({
+      plan: controller.plan(context),
+      guarded: controller.atomic ? null : undefined,
+    }))
     if (controller.periodMs === undefined) return outcome
     return earliest([outcome, { recheckAtMs: this.#ports.clock.nowMs() + controller.periodMs }])
+  }
+
+  /**
+   * One round: plan; if the plan writes anything, wait for a turn (plansInFlightMax), plan again
+   * from the state as it is then — a plan made before the wait would often be stale by the end of
+   * it — and carry that plan out.
+   */
+  async #round(
+    make: (context: PlanContext) => { plan: Plan; guarded: ApiCommand | null | undefined } | null,
+  ): Promise<{ recheckAtMs?: number }> {
+    const first = this.#context()
+    const planned = make(first)
+    if (!planned) return {}
+    if (planned.plan.commands.length === 0) return this.#carryOut(planned.plan, first.fixed, planned.guarded)
+    await this.#turn()
+    try {
+      const context = this.#context()
+      const fresh = make(context)
+      if (!fresh) return {}
+      return await this.#carryOut(fresh.plan, context.fixed, fresh.guarded)
+    } finally {
+      this.#endTurn()
+    }
   }
 
   /**
@@ -430,6 +461,22 @@ export class ControlPlane {
     }
     if (!result.ok) return {} // planned from a state that has moved on; the wake-up follows
     return outcome
+  }
+
+  /** Waits until fewer than plansInFlightMax plans are in flight. */
+  async #turn(): Promise<void> {
+    if (this.#plansInFlight < plansInFlightMax) {
+      this.#plansInFlight++
+      return
+    }
+    await new Promise<void>((go) => this.#plansWaiting.push(go))
+  }
+
+  #endTurn(): void {
+    const next = this.#plansWaiting.shift()
+    if (next)
+      next() // the turn passes on; the count stays
+    else this.#plansInFlight--
   }
 
   /** A plan's recheck time is wall-clock (RFC 3339); the actors wait on the clock's own time line. */

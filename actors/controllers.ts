@@ -47,7 +47,7 @@ export interface ControllerSignals {
 }
 
 /** How often the garbage collector looks over every object. */
-export const garbageCollectionPeriodMs = 5_000
+export const garbageCollectionPeriodMs = 15_000
 
 /** Every resource the store keeps, as the garbage collector must see owners of any kind. */
 const storedResources: readonly ResourceRef[] = [

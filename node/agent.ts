@@ -89,6 +89,8 @@ export const joinTimeoutMs = 30_000
 export const forwardTimeoutMs = 30_000
 /** How often the leader checks that the default namespaces, Service and Node objects exist. */
 export const clusterObjectsCheckMs = 1_000
+/** How often the leader looks for expired events (they live an hour; this reads every event). */
+export const eventsExpiryCheckMs = 30_000
 export const connectTimeoutMs = 5_000
 /** What a node offers the scheduler beyond its CPUs and memory (as a kubelet's defaults). */
 export const podsPerNodeMax = 110
@@ -154,6 +156,7 @@ export class Agent {
   #lastMembershipCheck = 0
   #lastPeersWrite = 0
   #lastObjectsCheck = 0
+  #lastEventsExpiry = 0
   #loopback: ApiClient | null = null
   #nodeRegistered = false
   #registering = false
@@ -845,7 +848,10 @@ export class Agent {
   async #ensureClusterObjects(): Promise<void> {
     const state = this.#replica!.state
     if (state.clusterId === '') return
-    const commands = [...missingClusterObjects(state), ...expiredEvents(state, Date.now())]
+    const now = Date.now()
+    const expiring = now - this.#lastEventsExpiry >= eventsExpiryCheckMs
+    if (expiring) this.#lastEventsExpiry = now
+    const commands = [...missingClusterObjects(state), ...(expiring ? expiredEvents(state, now) : [])]
     if (commands.length === 0) return
     await this.ops.propose({ type: 'api', command: { op: 'batch', commands } })
   }

@@ -103,7 +103,8 @@ export class HollowNodes {
       const kubelet = new Kubelet({
         nodeName: name,
         hostIp: '127.0.0.1',
-        api: this.#api,
+        // Spread over the masters: each serves its share of the kubelets' requests.
+        api: failover(this.#clients, this.#kubelets.length),
         runtime: this.#options.runtime,
         logger: logger.child({ component: 'kubelet', node: name }),
         fenceAfterMs: () => this.#graceMs,
@@ -208,9 +209,9 @@ async function fetchCredentials(join: string): Promise<HollowCredentials> {
   }
 }
 
-/** Requests go to one master; when it cannot be reached, to the next. */
-function failover(clients: readonly ApiClient[]): KubeletApi {
-  let current = 0
+/** Requests go to one master (the `start`-th); when it cannot be reached, to the next. */
+function failover(clients: readonly ApiClient[], start = 0): KubeletApi {
+  let current = start % clients.length
   const attempt = async <T>(call: (client: ApiClient) => Promise<T>): Promise<T> => {
     let last: unknown
     for (let tried = 0; tried < clients.length; tried++) {

@@ -230,6 +230,11 @@ async function createDeployment(client: ApiClient, name: string, deployment: obj
     })
     // A retry that finds it exists: the timed-out attempt applied after all.
     if (answer.status === 409 && attempt > 1) return { ...answer, status: 201 }
+    if (answer.status === 503 && attempt < createAttemptsMax) {
+      // No leader at the moment: the server says to retry shortly.
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      continue
+    }
     if (answer.status !== 504 || attempt === createAttemptsMax) return answer
     const read = await client.request('GET', `/apis/apps/v1/namespaces/default/deployments/${name}`)
     if (read.status === 200) return { ...read, status: 201 }
