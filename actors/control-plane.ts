@@ -94,6 +94,11 @@ export interface ClusterController {
    * moved on must not hold back the others); each is preconditioned on its own pod.
    */
   readonly atomic: boolean
+  /**
+   * Goes to the head of the queue for a turn to propose (the scheduler: every pod waits on it,
+   * while the controllers that make pods can always wait a little).
+   */
+  readonly urgent?: boolean
   /** The resources (`group/plural`) whose changes wake it. */
   readonly watches: readonly string[]
   /**
@@ -397,10 +402,10 @@ export class ControlPlane {
   }
 
   async #reconcileCluster(controller: ClusterController): Promise<{ recheckAtMs?: number }> {
-    const outcome = await this.#round((context) => ({
-      plan: controller.plan(context),
-      guarded: controller.atomic ? null : undefined,
-    }))
+    const outcome = await this.#round(
+      (context) => ({ plan: controller.plan(context), guarded: controller.atomic ? null : undefined }),
+      controller.urgent ?? false,
+    )
     if (controller.periodMs === undefined) return outcome
     return earliest([outcome, { recheckAtMs: this.#ports.clock.nowMs() + controller.periodMs }])
   }
@@ -412,12 +417,13 @@ export class ControlPlane {
    */
   async #round(
     make: (context: PlanContext) => { plan: Plan; guarded: ApiCommand | null | undefined } | null,
+    urgent = false,
   ): Promise<{ recheckAtMs?: number }> {
     const first = this.#context()
     const planned = make(first)
     if (!planned) return {}
     if (planned.plan.commands.length === 0) return this.#carryOut(planned.plan, first.fixed, planned.guarded)
-    await this.#turn()
+    await this.#turn(urgent)
     try {
       const context = this.#context()
       const fresh = make(context)
@@ -464,12 +470,12 @@ export class ControlPlane {
   }
 
   /** Waits until fewer than plansInFlightMax plans are in flight. */
-  async #turn(): Promise<void> {
+  async #turn(urgent: boolean): Promise<void> {
     if (this.#plansInFlight < plansInFlightMax) {
       this.#plansInFlight++
       return
     }
-    await new Promise<void>((go) => this.#plansWaiting.push(go))
+    await new Promise<void>((go) => (urgent ? this.#plansWaiting.unshift(go) : this.#plansWaiting.push(go)))
   }
 
   #endTurn(): void {

@@ -75,6 +75,7 @@ export function controllers(signals: ControllerSignals): {
       {
         id: 'scheduler',
         atomic: false,
+        urgent: true,
         watches: [pods, nodes],
         plan: ({ view, fixed }) =>
           planScheduling({
