@@ -30,6 +30,7 @@ import {
   isObject,
   type Plan,
   podsResource,
+  refOf,
   replicaSetsResource,
 } from './plans/plan.ts'
 import { planReplicaSet } from './plans/replicaset.ts'
@@ -53,14 +54,7 @@ export const garbageCollectionPeriodMs = 15_000
 const storedResources: readonly ResourceRef[] = [
   ...new Map(
     resourceTypes.map((type) => {
-      const stored = storageResource(type)
-      const ref: ResourceRef = {
-        group: stored.group,
-        plural: stored.plural,
-        kind: stored.kind,
-        namespaced: stored.namespaced,
-        hasStatus: stored.subresources.includes('status'),
-      }
+      const ref = refOf(storageResource(type))
       return [`${ref.group}/${ref.plural}`, ref] as const
     }),
   ).values(),

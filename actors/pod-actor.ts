@@ -191,22 +191,32 @@ function base(context: Context): Record<string, unknown> {
   }
 }
 
+/** Every container's status, alike (a hollow pod's containers live and die together). */
+function containerStatuses(
+  context: Context,
+  fields: (name: string) => { ready: boolean; started: boolean; state: object; lastState?: object },
+): Record<string, unknown>[] {
+  const { pod, runtime } = context.input
+  return containerNames(pod).map(({ name, image }) => ({
+    name,
+    image,
+    imageID: '',
+    containerID: `${runtime.name}://${pod.metadata.uid}-${name}`,
+    restartCount: context.restartCount,
+    ...fields(name),
+  }))
+}
+
 function runningStatus(context: Context): Record<string, unknown> {
   const now = context.input.now()
   const ready = context.running?.ready ?? false
-  const { pod, runtime } = context.input
   return {
     ...base(context),
     phase: 'Running',
     conditions: conditions(context, ready, now),
-    containerStatuses: containerNames(pod).map(({ name, image }) => ({
-      name,
-      image,
-      imageID: '',
-      containerID: `${runtime.name}://${pod.metadata.uid}-${name}`,
+    containerStatuses: containerStatuses(context, () => ({
       ready,
       started: true,
-      restartCount: context.restartCount,
       state: { running: { startedAt: context.startedAt } },
     })),
   }
@@ -246,7 +256,6 @@ function backoffStatus(context: Context): Record<string, unknown> {
 
 function finishedStatus(context: Context): Record<string, unknown> {
   const now = context.input.now()
-  const { pod, runtime } = context.input
   const succeeded = context.exitCode === 0
   return {
     ...base(context),
@@ -254,14 +263,9 @@ function finishedStatus(context: Context): Record<string, unknown> {
     conditions: conditions(context, false, now).map((c) =>
       c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, reason: 'PodCompleted' } : c,
     ),
-    containerStatuses: containerNames(pod).map(({ name, image }) => ({
-      name,
-      image,
-      imageID: '',
-      containerID: `${runtime.name}://${pod.metadata.uid}-${name}`,
+    containerStatuses: containerStatuses(context, () => ({
       ready: false,
       started: false,
-      restartCount: context.restartCount,
       state: { terminated: terminated(context) },
     })),
   }

@@ -27,18 +27,16 @@ import {
   parseTime,
   referenceTo,
   requireTime,
+  resourceOf,
   semanticEqual,
   updateCommand,
 } from './plan.ts'
 import { podPhase } from './pods.ts'
 
-export const horizontalPodAutoscalersResource: ResourceRef = {
-  group: 'autoscaling',
-  plural: 'horizontalpodautoscalers',
-  kind: 'HorizontalPodAutoscaler',
-  namespaced: true,
-  hasStatus: true,
-}
+export const horizontalPodAutoscalersResource: ResourceRef = resourceOf(
+  'autoscaling/v2',
+  'HorizontalPodAutoscaler',
+)
 
 export const autoscalerComponent = 'horizontal-pod-autoscaler'
 /** The recent recommendations, `[{timestamp, replicas}]` in JSON, oldest first. */

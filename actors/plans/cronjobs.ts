@@ -27,17 +27,12 @@ import {
   parseTime,
   referenceTo,
   requireTime,
+  resourceOf,
   semanticEqual,
   updateCommand,
 } from './plan.ts'
 
-export const cronJobsResource: ResourceRef = {
-  group: 'batch',
-  plural: 'cronjobs',
-  kind: 'CronJob',
-  namespaced: true,
-  hasStatus: true,
-}
+export const cronJobsResource: ResourceRef = resourceOf('batch/v1', 'CronJob')
 
 /** More missed scheduled times than this are worth a warning (Kubernetes' 100). */
 export const missedSchedulesMax = 100

@@ -25,25 +25,19 @@ import {
   referenceTo,
   released,
   requireTime,
+  resourceOf,
   updateCommand,
 } from './plan.ts'
 import { isPodAvailable, isPodReady, podAvailableAtMs, podFromTemplate, podPhase } from './pods.ts'
 import { scaledValue } from './rollout.ts'
-import { podTemplateHash } from './template-hash.ts'
+import { controllerRevisionHashLabel, podTemplateHash } from './template-hash.ts'
 
-export const daemonSetsResource: ResourceRef = {
-  group: 'apps',
-  plural: 'daemonsets',
-  kind: 'DaemonSet',
-  namespaced: true,
-  hasStatus: true,
-}
+export const daemonSetsResource: ResourceRef = resourceOf('apps/v1', 'DaemonSet')
 
 /** Pod writes (creates, deletes, adoptions, releases) of one plan at most, as upstream's `BurstReplicas`. */
 export const podWritesPerPlanMax = 250
 
-/** The pod label naming the template revision a pod was made from (the template's hash here). */
-export const controllerRevisionHashLabel = 'controller-revision-hash'
+export { controllerRevisionHashLabel }
 export const podTemplateGenerationLabel = 'pod-template-generation'
 
 const component = 'daemonset-controller'

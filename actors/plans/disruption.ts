@@ -26,18 +26,13 @@ import {
   referenceTo,
   replicaSetsResource,
   requireTime,
+  resourceOf,
   semanticEqual,
   updateCommand,
 } from './plan.ts'
 import { isPodReady, podPhase } from './pods.ts'
 
-export const podDisruptionBudgetsResource: ResourceRef = {
-  group: 'policy',
-  plural: 'poddisruptionbudgets',
-  kind: 'PodDisruptionBudget',
-  namespaced: true,
-  hasStatus: true,
-}
+export const podDisruptionBudgetsResource: ResourceRef = resourceOf('policy/v1', 'PodDisruptionBudget')
 
 /** How long an evicted pod may take to go before the budget counts it again (`DeletionTimeout`). */
 export const deletionTimeoutMs = 2 * 60 * 1000

@@ -7,23 +7,19 @@
 
 import type { KubeObject } from '../../core/api/object.ts'
 import type { ApiCommand, ResourceRef } from '../../core/api/store.ts'
-import { deleteCommand, isObject, type Plan, requireTime, semanticEqual, updateCommand } from './plan.ts'
+import {
+  deleteCommand,
+  isObject,
+  type Plan,
+  requireTime,
+  resourceOf,
+  semanticEqual,
+  updateCommand,
+} from './plan.ts'
 import { isPodReady, podPhase } from './pods.ts'
 
-export const endpointsResource: ResourceRef = {
-  group: '',
-  plural: 'endpoints',
-  kind: 'Endpoints',
-  namespaced: true,
-  hasStatus: false,
-}
-export const servicesResource: ResourceRef = {
-  group: '',
-  plural: 'services',
-  kind: 'Service',
-  namespaced: true,
-  hasStatus: true,
-}
+export const endpointsResource: ResourceRef = resourceOf('v1', 'Endpoints')
+export const servicesResource: ResourceRef = resourceOf('v1', 'Service')
 
 /** The label marking Endpoints this controller manages (and so may delete), and its value. */
 export const managedByLabel = 'endpoints.kubernetes.io/managed-by'

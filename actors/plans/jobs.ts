@@ -32,6 +32,7 @@ import {
   referenceTo,
   released,
   requireTime,
+  resourceOf,
   semanticEqual,
   updateCommand,
 } from './plan.ts'
@@ -44,13 +45,7 @@ import {
   podsInDeletionOrder,
 } from './pods.ts'
 
-export const jobsResource: ResourceRef = {
-  group: 'batch',
-  plural: 'jobs',
-  kind: 'Job',
-  namespaced: true,
-  hasStatus: true,
-}
+export const jobsResource: ResourceRef = resourceOf('batch/v1', 'Job')
 
 /** Pods created or deleted by one plan at most, as Kubernetes' `MaxPodCreateDeletePerSync`. */
 export const jobPodWritesPerPlanMax = 500

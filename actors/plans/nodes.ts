@@ -18,17 +18,12 @@ import {
   parseTime,
   podsResource,
   referenceTo,
+  resourceOf,
   updateCommand,
 } from './plan.ts'
 import { isPodActive } from './pods.ts'
 
-export const nodesResource: ResourceRef = {
-  group: '',
-  plural: 'nodes',
-  kind: 'Node',
-  namespaced: false,
-  hasStatus: true,
-}
+export const nodesResource: ResourceRef = resourceOf('v1', 'Node')
 /** The label that ties a Node object to the cluster member it stands for. */
 export const memberIdLabel = 'coxswain.dev/member-id'
 export const nodeControllerComponent = 'node-controller'

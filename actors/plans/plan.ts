@@ -4,6 +4,7 @@
 // time (`now`) and the generators of uids and names, and proposes the commands as one batch.
 
 import type { KubeObject, OwnerReference } from '../../core/api/object.ts'
+import { type ResourceType, resourceFor, storageResource } from '../../core/api/resources.ts'
 import type { ApiCommand, ResourceRef } from '../../core/api/store.ts'
 
 /** The object an event is about, as Kubernetes' `ObjectReference`. */
@@ -42,14 +43,28 @@ export interface Plan {
   recheckAt?: string
 }
 
-function ref(group: string, plural: string, kind: string, hasStatus: boolean): ResourceRef {
-  return { group, plural, kind, namespaced: true, hasStatus }
+/** The store's reference to a resource type of the API. */
+export function refOf(type: ResourceType): ResourceRef {
+  return {
+    group: type.group,
+    plural: type.plural,
+    kind: type.kind,
+    namespaced: type.namespaced,
+    hasStatus: type.subresources.includes('status'),
+  }
 }
 
-export const podsResource: ResourceRef = ref('', 'pods', 'Pod', true)
-export const replicaSetsResource: ResourceRef = ref('apps', 'replicasets', 'ReplicaSet', true)
-export const deploymentsResource: ResourceRef = ref('apps', 'deployments', 'Deployment', true)
-export const eventsResource: ResourceRef = ref('', 'events', 'Event', false)
+/** The resource a kind is stored as (`resourceOf('apps/v1', 'Deployment')`); it must be served. */
+export function resourceOf(apiVersion: string, kind: string): ResourceRef {
+  const type = resourceFor(apiVersion, kind)
+  if (!type) throw new Error(`planner: ${apiVersion} ${kind} is not a served kind`)
+  return refOf(storageResource(type))
+}
+
+export const podsResource: ResourceRef = resourceOf('v1', 'Pod')
+export const replicaSetsResource: ResourceRef = resourceOf('apps/v1', 'ReplicaSet')
+export const deploymentsResource: ResourceRef = resourceOf('apps/v1', 'Deployment')
+export const eventsResource: ResourceRef = resourceOf('v1', 'Event')
 
 // --- owners ---------------------------------------------------------------------------------
 

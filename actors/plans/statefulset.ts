@@ -24,6 +24,7 @@ import {
   referenceTo,
   released,
   requireTime,
+  resourceOf,
   updateCommand,
 } from './plan.ts'
 import {
@@ -34,23 +35,16 @@ import {
   podFromTemplate,
   podPhase,
 } from './pods.ts'
-import { podTemplateHash } from './template-hash.ts'
+import { controllerRevisionHashLabel, podTemplateHash } from './template-hash.ts'
 
-export const statefulSetsResource: ResourceRef = {
-  group: 'apps',
-  plural: 'statefulsets',
-  kind: 'StatefulSet',
-  namespaced: true,
-  hasStatus: true,
-}
+export const statefulSetsResource: ResourceRef = resourceOf('apps/v1', 'StatefulSet')
 
 /** Pod writes (creates, deletes, updates) of one plan at most; Parallel sets may want many at once. */
 export const podWritesPerPlanMax = 250
 
 export const podNameLabel = 'statefulset.kubernetes.io/pod-name'
 export const podIndexLabel = 'apps.kubernetes.io/pod-index'
-/** The pod label naming the revision a pod was made from (`<set>-<template hash>`). */
-export const controllerRevisionHashLabel = 'controller-revision-hash'
+export { controllerRevisionHashLabel }
 
 const component = 'statefulset-controller'
 

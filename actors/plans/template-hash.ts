@@ -8,6 +8,8 @@
 import { canonicalJson, isObject } from './plan.ts'
 
 export const podTemplateHashLabel = 'pod-template-hash'
+/** The pod label DaemonSets and StatefulSets put the revision of their template in. */
+export const controllerRevisionHashLabel = 'controller-revision-hash'
 
 /** apimachinery's `rand.SafeEncodeString` alphabet: no vowels, no confusable 0, 1, 3. */
 const alphanumerics = 'bcdfghjklmnpqrstvwxz2456789'

@@ -501,8 +501,8 @@ export function selectableFieldsOf(
   object: KubeObject,
 ): Readonly<Record<string, string>> {
   const kind = `${resource.group}/${resource.kind}`
-  let read = fieldsRead.get(kind)
-  if (!read) fieldsRead.set(kind, (read = new WeakMap()))
+  const read = fieldsRead.get(kind) ?? new WeakMap<KubeObject, Readonly<Record<string, string>>>()
+  fieldsRead.set(kind, read)
   const known = read.get(object)
   if (known) return known
   const fields: Record<string, string> = {}

@@ -16,20 +16,13 @@ import {
 import { deploymentsResource, type Plan } from '../../../actors/plans/plan.ts'
 import type { KubeObject } from '../../../core/api/object.ts'
 import { type ApiCommand, type ApiResult, ObjectStore } from '../../../core/api/store.ts'
+import { deepFreeze, mulberry32 } from './support.ts'
 
 const test = suite('actors: horizontal pod autoscaler plan')
 
 const namespace = 'default'
 const t0 = Date.parse('2026-01-01T00:00:00Z')
 const at = (seconds: number) => new Date(t0 + seconds * 1000).toISOString().replace('.000Z', 'Z')
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    for (const child of Object.values(value)) deepFreeze(child)
-    Object.freeze(value)
-  }
-  return value
-}
 
 function autoscaler(spec: Record<string, unknown> = {}, extra: Partial<KubeObject> = {}): KubeObject {
   return {
@@ -481,17 +474,6 @@ test('in the store: scales up in steps, then down once the window has passed', (
 })
 
 // --- randomized ---------------------------------------------------------------------------------
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const seed = process.env.SEED === undefined ? Date.now() % 1_000_000_007 : Number(process.env.SEED)
 

@@ -22,6 +22,7 @@ import { applyDefaults } from '../../../core/api/defaults.ts'
 import type { KubeObject } from '../../../core/api/object.ts'
 import { resourceFor } from '../../../core/api/resources.ts'
 import { type ApiCommand, ObjectStore } from '../../../core/api/store.ts'
+import { deepFreeze, mulberry32 } from './support.ts'
 
 const test = suite('actors: cronjob plan')
 
@@ -30,14 +31,6 @@ const t0 = Date.parse('2026-01-01T00:00:00Z')
 const at = (seconds: number) => formatTime(t0 + seconds * 1000)
 const minutes = (n: number) => n * 60
 const cronJobType = resourceFor('batch/v1', 'CronJob')!
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    for (const child of Object.values(value)) deepFreeze(child)
-    Object.freeze(value)
-  }
-  return value
-}
 
 type Json = Record<string, unknown>
 
@@ -581,18 +574,6 @@ test('in the store: a day of an hourly schedule keeps three successful Jobs and 
 })
 
 // --- randomized -----------------------------------------------------------------------------------
-
-/** mulberry32: a tiny seeded generator, enough to drive a test. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let z = state
-    z = Math.imul(z ^ (z >>> 15), z | 1)
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61)
-    return ((z ^ (z >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
 
 const seed = process.env.SEED === undefined ? Date.now() % 1_000_000_000 : Number(process.env.SEED)
 const scenarios = 40

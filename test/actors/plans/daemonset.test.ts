@@ -20,32 +20,13 @@ import { applyDefaults } from '../../../core/api/defaults.ts'
 import type { KubeObject } from '../../../core/api/object.ts'
 import { resourceFor } from '../../../core/api/resources.ts'
 import { type ApiCommand, type ApiResult, ObjectStore } from '../../../core/api/store.ts'
+import { deepFreeze, mulberry32 } from './support.ts'
 
 const test = suite('actors: daemonset plan')
 
 const namespace = 'default'
 const t0 = Date.parse('2026-01-01T00:00:00Z')
 const at = (seconds: number) => new Date(t0 + seconds * 1000).toISOString().replace('.000Z', 'Z')
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    for (const child of Object.values(value)) deepFreeze(child)
-    Object.freeze(value)
-  }
-  return value
-}
-
-/** mulberry32: a small seeded generator, so a random run reproduces from its seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 interface Taint {
   key: string

@@ -18,19 +18,12 @@ import {
 import { planReplicaSet } from '../../../actors/plans/replicaset.ts'
 import type { KubeObject } from '../../../core/api/object.ts'
 import { type ApiCommand, type ApiResult, ObjectStore } from '../../../core/api/store.ts'
+import { deepFreeze } from './support.ts'
 
 const test = suite('actors: deployment plan')
 
 const namespace = 'default'
 const revision = 'deployment.kubernetes.io/revision'
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    for (const child of Object.values(value)) deepFreeze(child)
-    Object.freeze(value)
-  }
-  return value
-}
 
 interface Shape {
   replicas?: number

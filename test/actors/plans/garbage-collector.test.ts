@@ -20,6 +20,7 @@ import {
 } from '../../../actors/plans/plan.ts'
 import type { OwnerReference } from '../../../core/api/object.ts'
 import { type ApiCommand, type ApiResult, ObjectStore, type ResourceRef } from '../../../core/api/store.ts'
+import { deepFreeze, mulberry32 } from './support.ts'
 
 const test = suite('actors: garbage collector plan')
 
@@ -47,14 +48,6 @@ const configMapsResource: ResourceRef = {
   kind: 'ConfigMap',
   namespaced: true,
   hasStatus: false,
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    for (const child of Object.values(value)) deepFreeze(child)
-    Object.freeze(value)
-  }
-  return value
 }
 
 const apiVersionOf = (resource: ResourceRef) => (resource.group === '' ? 'v1' : `${resource.group}/v1`)
@@ -341,17 +334,6 @@ test('in the store: foreground and orphan finalizers are released and their owne
 })
 
 // --- randomized ---------------------------------------------------------------------------------
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const seed = process.env.SEED === undefined ? Date.now() % 1_000_000_007 : Number(process.env.SEED)
 

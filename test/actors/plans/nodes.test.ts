@@ -99,7 +99,6 @@ test('the plan applies to the store through the status subresource, and a stale 
   assert.is(again.result.ok, false, 'the same plan a second time is refused (the node moved on)')
 })
 
-
 function lostNode(name: string, lostAt: string): KubeObject {
   return {
     apiVersion: 'v1',

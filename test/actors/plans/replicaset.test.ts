@@ -8,20 +8,13 @@ import { eventCommand, type Plan, podsResource, replicaSetsResource } from '../.
 import { planReplicaSet, type ReplicaSetPlanInput } from '../../../actors/plans/replicaset.ts'
 import type { KubeObject } from '../../../core/api/object.ts'
 import { type ApiCommand, type ApiResult, ObjectStore } from '../../../core/api/store.ts'
+import { deepFreeze } from './support.ts'
 
 const test = suite('actors: replicaset plan')
 
 const namespace = 'default'
 const t0 = Date.parse('2026-01-01T00:00:00Z')
 const at = (seconds: number) => new Date(t0 + seconds * 1000).toISOString().replace('.000Z', 'Z')
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    for (const child of Object.values(value)) deepFreeze(child)
-    Object.freeze(value)
-  }
-  return value
-}
 
 function replicaSet(
   replicas: number,
