@@ -209,27 +209,39 @@ async function fetchCredentials(join: string): Promise<HollowCredentials> {
   }
 }
 
-/** Requests go to one master (the `start`-th); when it cannot be reached, to the next. */
+/**
+ * Requests go to one master (the `start`-th); when it cannot be reached, or answers that it
+ * cannot serve (5xx: a master cut off from the others answers 503), to the next.
+ */
 function failover(clients: readonly ApiClient[], start = 0): KubeletApi {
   let current = start % clients.length
-  const attempt = async <T>(call: (client: ApiClient) => Promise<T>): Promise<T> => {
-    let last: unknown
+  const attempt = async <T extends { status: number }>(
+    call: (client: ApiClient) => Promise<T>,
+  ): Promise<T> => {
+    let last: { answer: T } | { error: unknown } | undefined
     for (let tried = 0; tried < clients.length; tried++) {
       const index = current
       try {
-        return await call(clients[index]!)
+        const answer = await call(clients[index]!)
+        if (answer.status < 500) return answer
+        last = { answer }
       } catch (error) {
-        last = error
         if (!(error instanceof ApiUnreachableError)) throw error
-        if (current === index) current = (index + 1) % clients.length
+        last = { error }
       }
+      if (current === index) current = (index + 1) % clients.length
     }
-    throw last
+    if (last && 'answer' in last) return last.answer
+    throw last?.error
   }
   return {
     request: (method: string, path: string, options?: RequestOptions): Promise<ApiResponse> =>
       attempt((client) => client.request(method, path, options)),
-    stream: (method: string, path: string, options?: RequestOptions): Promise<ApiStream> =>
-      attempt((client) => client.stream(method, path, options)),
+    stream: async (method: string, path: string, options?: RequestOptions): Promise<ApiStream> =>
+      attempt(async (client) => {
+        const stream = await client.stream(method, path, options)
+        if (stream.status >= 500) stream.close()
+        return stream
+      }),
   }
 }

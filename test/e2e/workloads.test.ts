@@ -348,16 +348,26 @@ test('a StatefulSet starts in order; a node cut off stops its pods before the le
   let fencedMs = 0
   let replacedMs = 0
   await cluster.writeKubeconfig(others[0]!)
-  await waitFor('the cut-off node to stop its pods and the leader to replace them', 40_000, async () => {
-    const local = (await cluster.request(target, 'GET', '/cox/v1/kubelet/pods')).json<{
-      pods: { name: string; uid: string; running: boolean; fenced: boolean }[]
-    }>()
-    if (!fencedMs && local.pods.filter((p) => p.name.startsWith('db-')).every((p) => p.fenced && !p.running))
-      fencedMs = Date.now()
-    const now = await pods('app=db')
-    if (!replacedMs && now.some((p) => p.node !== target && p.node !== '')) replacedMs = Date.now()
-    return fencedMs > 0 && running(now).length === 3 && running(now).every((p) => p.node !== target)
-  })
+  let seen = ''
+  try {
+    await waitFor('the cut-off node to stop its pods and the leader to replace them', 40_000, async () => {
+      const local = (await cluster.request(target, 'GET', '/cox/v1/kubelet/pods')).json<{
+        pods: { name: string; uid: string; running: boolean; fenced: boolean }[]
+      }>()
+      const mine = local.pods.filter((p) => p.name.startsWith('db-'))
+      if (!fencedMs && mine.length === 3 && mine.every((p) => p.fenced && !p.running)) fencedMs = Date.now()
+      const now = await pods('app=db')
+      if (!replacedMs && now.some((p) => p.node !== target && p.node !== '')) replacedMs = Date.now()
+      seen = JSON.stringify({
+        local: mine,
+        cluster: now,
+        nodes: await kubectl('get', 'nodes', '--no-headers'),
+      })
+      return fencedMs > 0 && running(now).length === 3 && running(now).every((p) => p.node !== target)
+    })
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; last seen ${seen}`)
+  }
   assert.ok(fencedMs > 0 && replacedMs > 0)
   assert.ok(
     fencedMs < replacedMs,
