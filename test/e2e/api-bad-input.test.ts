@@ -1,7 +1,7 @@
 // Bad input to the Kubernetes API gets a 4xx Status with a clear message and nothing is written:
 // malformed JSON and YAML, an unknown kind, an invalid name, missing fields, unknown fields under
-// strict validation, an oversized body, a stale resourceVersion, a wrong or missing token, and a
-// read-only token writing. The agent keeps serving after each.
+// strict validation, an oversized body, malformed evictions, a stale resourceVersion, a wrong or
+// missing token, and a read-only token writing. The agent keeps serving after each.
 
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -148,6 +148,47 @@ test('an oversized body is 413', async () => {
   })
   assert.is(huge.status, 413)
   await assertNothingNamed('huge')
+})
+
+test('a malformed or mismatched eviction is refused and the pod stays; a good one evicts it', async () => {
+  const pods = '/api/v1/namespaces/default/pods'
+  const created = await admin.request('POST', pods, {
+    body: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'evictee' },
+      spec: { containers: [{ name: 'c', image: 'busybox' }] },
+    },
+  })
+  assert.is(created.status, 201, created.text())
+  const eviction = `${pods}/evictee/eviction`
+  const post = (body: string) =>
+    admin.request('POST', eviction, { body, headers: { 'content-type': 'application/json' } })
+  assertStatus(await post('{"kind": "Eviction",'), 400, 'BadRequest')
+  assertStatus(await post('{"apiVersion":"v1","kind":"ConfigMap"}'), 400, 'BadRequest', /must be an Eviction/)
+  assertStatus(
+    await post('{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"someone-else"}}'),
+    400,
+    'BadRequest',
+    /does not match/,
+  )
+  assertStatus(await admin.request('GET', eviction), 405, 'MethodNotAllowed')
+  assertStatus(
+    await admin.request('POST', `${pods}/nobody/eviction`, {
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    }),
+    404,
+    'NotFound',
+  )
+  assert.is((await admin.request('GET', `${pods}/evictee`)).status, 200, 'the pod is still there')
+  const evicted = await post('{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"evictee"}}')
+  assert.is(evicted.status, 201, evicted.text())
+  assert.is(
+    (await admin.request('GET', `${pods}/evictee`)).status,
+    404,
+    'evicted: no budget stood in the way',
+  )
 })
 
 test('a stale resourceVersion is 409 Conflict and changes nothing', async () => {
