@@ -23,7 +23,7 @@ import type { ApiCommand, ApiResult, ResourceRef, WatchChange } from '../core/ap
 import type { Clock } from './clock.ts'
 import { ClusterView, type ObjectSource } from './cluster-view.ts'
 import { type ControllerInput, controllerLogic, crashEventType } from './controller.ts'
-import { eventCommand, type Plan, type PlanEvent, parseTime } from './plans/plan.ts'
+import { eventCommand, eventCommands, type Plan, type PlanEvent, parseTime } from './plans/plan.ts'
 import type { Fixed } from './plans/pods.ts'
 import {
   type ChildSpec,
@@ -447,11 +447,7 @@ export class ControlPlane {
     const recheckAtMs = parseTime(plan.recheckAt)
     const outcome = recheckAtMs === undefined ? {} : { recheckAtMs: this.#toClock(recheckAtMs, fixed) }
     if (plan.commands.length === 0) return outcome
-    const commands = [
-      ...(guarded ? [guarded] : []),
-      ...plan.commands,
-      ...plan.events.map((event) => eventCommand(event, fixed)),
-    ]
+    const commands = [...(guarded ? [guarded] : []), ...plan.commands, ...eventCommands(plan.events, fixed)]
     let result: ApiResult
     try {
       result = await this.#ports.propose({

@@ -163,6 +163,7 @@ export function referenceTo(object: KubeObject): ObjectReference {
 export function eventCommand(
   event: PlanEvent,
   fixed: { now: string; newUid: () => string; newName: (prefix: string) => string },
+  count = 1,
 ): ApiCommand {
   const involved = event.involvedObject
   return {
@@ -187,9 +188,52 @@ export function eventCommand(
       reportingInstance: '',
       firstTimestamp: fixed.now,
       lastTimestamp: fixed.now,
-      count: 1,
+      count,
     },
   }
+}
+
+/** Events alike but for their message, at most, before the rest are combined (as client-go's). */
+export const similarEventsMax = 10
+
+/**
+ * The commands that record `events`, aggregated as client-go's EventCorrelator does: of the events
+ * about one object with one type, reason and source, the first `similarEventsMax` are recorded as
+ * they are and the rest as one event, "(combined from similar events): <the last message>", whose
+ * count says how many. A ReplicaSet creating a hundred pods records 11 events, not 100.
+ */
+export function eventCommands(
+  events: readonly PlanEvent[],
+  fixed: { now: string; newUid: () => string; newName: (prefix: string) => string },
+): ApiCommand[] {
+  const groups = new Map<string, PlanEvent[]>()
+  for (const event of events) {
+    const key = JSON.stringify([
+      event.involvedObject.uid,
+      event.involvedObject.name,
+      event.type,
+      event.reason,
+      event.component,
+    ])
+    const group = groups.get(key)
+    if (group) group.push(event)
+    else groups.set(key, [event])
+  }
+  const commands: ApiCommand[] = []
+  for (const group of groups.values()) {
+    for (const event of group.slice(0, similarEventsMax)) commands.push(eventCommand(event, fixed))
+    const rest = group.slice(similarEventsMax)
+    if (rest.length === 0) continue
+    const last = rest[rest.length - 1]!
+    commands.push(
+      eventCommand(
+        { ...last, message: `(combined from similar events): ${last.message}` },
+        fixed,
+        rest.length,
+      ),
+    )
+  }
+  return commands
 }
 
 // --- time -----------------------------------------------------------------------------------

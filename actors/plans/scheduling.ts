@@ -58,8 +58,14 @@ export function planScheduling(input: SchedulingInput): Plan {
   const byUid = new Map(pending.map((pod) => [pod.metadata.uid, pod]))
   for (const binding of plan.bindings) {
     const pod = byUid.get(binding.uid)!
-    const bound: KubeObject = { ...pod, spec: { ...(pod.spec as object), nodeName: binding.node } }
-    commands.push(updateCommand(podsResource, pod, bound, null, input.now))
+    commands.push({
+      op: 'bind',
+      resource: podsResource,
+      namespace: binding.namespace,
+      name: binding.name,
+      node: binding.node,
+      expected: { resourceVersion: pod.metadata.resourceVersion ?? '', uid: pod.metadata.uid ?? '' },
+    })
     events.push({
       type: 'Normal',
       reason: 'Scheduled',

@@ -47,6 +47,18 @@ export type ApiCommand =
       readonly now: string
     }
   /**
+   * Binds a pending pod to a node, as Kubernetes' Binding subresource: only `spec.nodeName` is
+   * written, so the scheduler's log entries carry a name, not the whole pod.
+   */
+  | {
+      readonly op: 'bind'
+      readonly resource: ResourceRef
+      readonly namespace: string
+      readonly name: string
+      readonly node: string
+      readonly expected?: Expectations
+    }
+  /**
    * Several commands in one entry, each answered (a controller's plan). An `atomic` batch is all
    * or nothing: if any command fails, none takes effect and the batch answers with that failure,
    * so one preconditioned write (say, on the owner) guards the creates beside it.
@@ -142,6 +154,8 @@ export class ObjectStore {
         return this.#update(index, command)
       case 'delete':
         return this.#delete(index, command)
+      case 'bind':
+        return this.#bind(index, command)
       case 'batch':
         return command.atomic
           ? this.#atomically(index, command.commands)
@@ -244,6 +258,32 @@ export class ObjectStore {
     this.#put(resource, namespace, name, stored)
     this.#changes.push({ type: 'MODIFIED', resource: resourceKey(resource), object: stored })
     return { ok: true, object: stored }
+  }
+
+  #bind(index: number, command: Extract<ApiCommand, { op: 'bind' }>): ApiResult {
+    const { resource, name, node } = command
+    const current = this.get(resource, command.namespace, name)
+    if (!current) return failure(404, 'NotFound', `${describe(resource)} "${name}" not found`, name, resource)
+    const conflict = this.#checkExpected(resource, current, command.expected)
+    if (conflict) return conflict
+    const spec = (current.spec ?? {}) as Record<string, unknown>
+    if (typeof spec.nodeName === 'string' && spec.nodeName !== '') {
+      return failure(
+        409,
+        'Conflict',
+        `pod ${name} is already assigned to node "${spec.nodeName}"`,
+        name,
+        resource,
+      )
+    }
+    const bound: KubeObject = {
+      ...current,
+      spec: { ...spec, nodeName: node },
+      metadata: { ...current.metadata, resourceVersion: String(index) },
+    }
+    this.#put(resource, command.namespace, name, bound)
+    this.#changes.push({ type: 'MODIFIED', resource: resourceKey(resource), object: bound })
+    return { ok: true, object: bound }
   }
 
   #delete(index: number, command: Extract<ApiCommand, { op: 'delete' }>): ApiResult {

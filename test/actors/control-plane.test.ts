@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert'
 import { SimulatedClock } from '../../actors/clock.ts'
 import { ControlPlane, type ControlPlanePorts, proposeRetryMs } from '../../actors/control-plane.ts'
 import { controllers } from '../../actors/controllers.ts'
-import { formatTime, podsResource, replicaSetsResource } from '../../actors/plans/plan.ts'
+import { formatTime, podsResource, replicaSetsResource, similarEventsMax } from '../../actors/plans/plan.ts'
 import type { KubeObject } from '../../core/api/object.ts'
 import { type ApiCommand, type ApiResult, ObjectStore, type ResourceRef } from '../../core/api/store.ts'
 
@@ -156,6 +156,29 @@ test('a ReplicaSet created while the plane runs gets its pods; a deleted pod is 
   const after = podsOf(h, 'web')
   assert.is(after.length, 3)
   assert.not.ok(after.some((p) => p.metadata.uid === victim.metadata.uid))
+  h.plane.stop()
+})
+
+test('events alike but for their message are combined past ten, as client-go does', async () => {
+  const h = harness()
+  h.apply({ op: 'create', resource: replicaSetsResource, object: replicaSet('many', 30) })
+  h.plane.start()
+  await h.run(200)
+  assert.is(podsOf(h, 'many').length, 30)
+  const events = h.store
+    .list({ group: '', plural: 'events' }, 'default')
+    .filter((e) => e.reason === 'SuccessfulCreate' && (e.involvedObject as { name: string }).name === 'many')
+  assert.is(events.length, similarEventsMax + 1)
+  const combined = events.filter((e) =>
+    String(e.message).startsWith('(combined from similar events): Created pod: many-'),
+  )
+  assert.is(combined.length, 1)
+  assert.is(combined[0]!.count, 30 - similarEventsMax)
+  assert.is(
+    events.reduce((sum, e) => sum + Number(e.count), 0),
+    30,
+    'every creation is counted',
+  )
   h.plane.stop()
 })
 

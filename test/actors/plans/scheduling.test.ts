@@ -52,9 +52,9 @@ test('a pending pod is bound with a preconditioned update and a Scheduled event'
   })
   assert.is(plan.commands.length, 1)
   const command = plan.commands[0]!
-  assert.ok(command.op === 'update' && command.subresource === null)
-  assert.equal(command.op === 'update' && (command.object.spec as { nodeName: string }).nodeName, 'n1')
-  assert.equal(command.op === 'update' && command.expected, { resourceVersion: '9', uid: 'uid-a' })
+  assert.ok(command.op === 'bind', 'a binding writes the node name only')
+  assert.equal(command.op === 'bind' && command.node, 'n1')
+  assert.equal(command.op === 'bind' && command.expected, { resourceVersion: '9', uid: 'uid-a' })
   assert.equal(
     plan.events.map((e) => [e.reason, e.message]),
     [['Scheduled', 'Successfully assigned default/a to n1']],

@@ -102,6 +102,44 @@ test('create sets resourceVersion to the index and generation 1; a second create
   assert.equal(again.changes, [])
 })
 
+test('bind writes only the node name, once; a stale or missing pod is refused', () => {
+  const pods: ResourceRef = { group: '', plural: 'pods', kind: 'Pod', namespaced: true, hasStatus: true }
+  const store = new ObjectStore()
+  withNamespace(store)
+  const pod = object('Pod', 'p', { namespace: 'default', spec: { containers: [{ name: 'c', image: 'x' }] } })
+  assert.ok(store.apply(2, { op: 'create', resource: pods, object: pod }).result.ok)
+  const bind = (index: number, node: string, resourceVersion: string, name = 'p') =>
+    store.apply(index, {
+      op: 'bind',
+      resource: pods,
+      namespace: 'default',
+      name,
+      node,
+      expected: { resourceVersion, uid: 'uid-p' },
+    })
+  const stale = bind(3, 'n1', '1')
+  assert.is(stale.result.ok, false)
+  assert.is(stale.result.ok === false && stale.result.code, 409)
+  const bound = bind(4, 'n1', '2')
+  assert.ok(bound.result.ok)
+  assert.equal(
+    bound.changes.map((c) => c.type),
+    ['MODIFIED'],
+  )
+  const live = store.get(pods, 'default', 'p')!
+  assert.is((live.spec as { nodeName: string }).nodeName, 'n1')
+  assert.is(live.metadata.resourceVersion, '4')
+  assert.equal(
+    (live.spec as { containers: unknown[] }).containers,
+    [{ name: 'c', image: 'x' }],
+    'the rest untouched',
+  )
+  const again = bind(5, 'n2', '4')
+  assert.is(again.result.ok === false && again.result.message, 'pod p is already assigned to node "n1"')
+  const missing = bind(6, 'n1', '4', 'nobody')
+  assert.is(missing.result.ok === false && missing.result.code, 404)
+})
+
 test('create in a missing or terminating namespace is refused', () => {
   const store = new ObjectStore()
   const missing = store.apply(1, {
