@@ -659,17 +659,7 @@ class KubernetesApi {
   async #evict(ctx: RequestContext, target: ResourceTarget): Promise<void> {
     if (ctx.method !== 'POST' || target.name === null)
       throw new HttpError(405, 'MethodNotAllowed', 'an eviction is created with POST on pods/{name}/eviction')
-    const raw = await ctx.body()
-    if (raw.length > objectBytesMax)
-      throw new HttpError(
-        413,
-        'RequestEntityTooLarge',
-        `Request entity too large: limit is ${objectBytesMax}`,
-      )
-    const contentType = (ctx.req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim()
-    const body = decodeBody(contentType, raw) as Partial<KubeObject> | null
-    if (typeof body !== 'object' || body === null || Array.isArray(body))
-      throw new HttpError(400, 'BadRequest', 'the body of an eviction must be an Eviction object')
+    const body = await this.#decodedBody(ctx)
     if (body.kind !== undefined && body.kind !== 'Eviction')
       throw new HttpError(400, 'BadRequest', `the body of an eviction must be an Eviction, not ${body.kind}`)
     if (body.metadata?.name && body.metadata.name !== target.name) {
@@ -722,7 +712,8 @@ class KubernetesApi {
     return api
   }
 
-  async #body(ctx: RequestContext, resource: ResourceType): Promise<KubeObject> {
+  /** The request body as an object (JSON, YAML or protobuf), within the size limit. */
+  async #decodedBody(ctx: RequestContext): Promise<KubeObject> {
     const raw = await ctx.body()
     if (raw.length > objectBytesMax) {
       throw new HttpError(
@@ -736,6 +727,11 @@ class KubernetesApi {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new HttpError(400, 'BadRequest', 'the request body must be a JSON object')
     }
+    return body
+  }
+
+  async #body(ctx: RequestContext, resource: ResourceType): Promise<KubeObject> {
+    const body = await this.#decodedBody(ctx)
     const expected = apiVersionOf(resource)
     if (body.kind !== undefined && body.kind !== resource.kind) {
       throw new HttpError(
