@@ -72,6 +72,36 @@ export interface ApiStream {
   close(): void
 }
 
+/** A watch line longer than this is not one the server sends (objects are at most 1.5 MiB). */
+export const watchLineBytesMax = 16 * 1024 * 1024
+
+export class WatchLineTooLargeError extends Error {
+  static override readonly name = 'WatchLineTooLargeError'
+  constructor() {
+    super(`a watch event is longer than ${watchLineBytesMax} bytes`)
+    this.name = 'WatchLineTooLargeError'
+  }
+}
+
+/**
+ * The JSON values of a body of newline-separated JSON (a watch: one event per line), as they
+ * arrive. Blank lines are skipped; more than `watchLineBytesMax` pending is an error.
+ */
+export async function* jsonLines(body: AsyncIterable<Buffer>): AsyncGenerator<unknown> {
+  let pending = ''
+  for await (const chunk of body) {
+    pending += chunk.toString('utf8')
+    if (pending.length > watchLineBytesMax) throw new WatchLineTooLargeError()
+    let newline = pending.indexOf('\n')
+    while (newline >= 0) {
+      const line = pending.slice(0, newline).trim()
+      pending = pending.slice(newline + 1)
+      newline = pending.indexOf('\n')
+      if (line !== '') yield JSON.parse(line)
+    }
+  }
+}
+
 /** The request never got an answer because of the connection: refused, reset, TLS, DNS. */
 export class ApiUnreachableError extends Error {
   override readonly name = 'ApiUnreachableError'

@@ -12,7 +12,7 @@ import { type PodActorInput, type PodRuntime, podActorLogic, type RunningPod } f
 import { type SupervisorLogic, startChild, startSupervisor, stopChild } from '../actors/supervisor.ts'
 import type { KubeObject } from '../core/api/object.ts'
 import { timestamp } from './api/server.ts'
-import type { ApiClient } from './api-client.ts'
+import { type ApiClient, jsonLines } from './api-client.ts'
 
 /** The part of an API client a kubelet uses (hollow nodes fail over between masters). */
 export type KubeletApi = Pick<ApiClient, 'request' | 'stream'>
@@ -176,21 +176,12 @@ export class Kubelet {
       stream.close()
       throw new Error(`watching this node's pods answered ${stream.status}`)
     }
-    let buffered = ''
     try {
-      for await (const chunk of stream.body) {
-        buffered += chunk.toString('utf8')
-        let newline = buffered.indexOf('\n')
-        while (newline >= 0) {
-          const line = buffered.slice(0, newline).trim()
-          buffered = buffered.slice(newline + 1)
-          newline = buffered.indexOf('\n')
-          if (line === '') continue
-          const event = JSON.parse(line) as { type: string; object: KubeObject }
-          if (event.type === 'ERROR') return // expired: list again
-          if (event.type === 'ADDED' || event.type === 'MODIFIED') this.#upsert(event.object)
-          else if (event.type === 'DELETED') this.#remove(event.object.metadata.uid ?? '')
-        }
+      for await (const value of jsonLines(stream.body)) {
+        const event = value as { type: string; object: KubeObject }
+        if (event.type === 'ERROR') return // expired: list again
+        if (event.type === 'ADDED' || event.type === 'MODIFIED') this.#upsert(event.object)
+        else if (event.type === 'DELETED') this.#remove(event.object.metadata.uid ?? '')
       }
     } finally {
       stream.close()

@@ -15,7 +15,7 @@
 
 import { type ChildProcess, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import type { ApiClient } from '../../node/api-client.ts'
+import { type ApiClient, jsonLines } from '../../node/api-client.ts'
 import { coxScript, type ProcessCluster, waitFor } from '../real/process-cluster.ts'
 import {
   benchLogger,
@@ -113,38 +113,29 @@ async function measure(cluster: ProcessCluster, client: ApiClient) {
     timeoutMs: 60_000,
   })
   const follow = (async () => {
-    let buffered = ''
-    for await (const chunk of watch.body) {
-      buffered += chunk.toString('utf8')
-      let newline = buffered.indexOf('\n')
-      while (newline >= 0) {
-        const line = buffered.slice(0, newline)
-        buffered = buffered.slice(newline + 1)
-        newline = buffered.indexOf('\n')
-        if (line.trim() === '') continue
-        const event = JSON.parse(line) as {
-          type: string
-          object: {
-            metadata: { uid: string }
-            spec?: { nodeName?: string }
-            status?: { phase?: string; conditions?: { type: string; status: string }[] }
-          }
+    for await (const value of jsonLines(watch.body)) {
+      const event = value as {
+        type: string
+        object: {
+          metadata: { uid: string }
+          spec?: { nodeName?: string }
+          status?: { phase?: string; conditions?: { type: string; status: string }[] }
         }
-        if (event.type !== 'ADDED' && event.type !== 'MODIFIED') continue
-        const now = performance.now()
-        const pod = event.object
-        const entry = times.get(pod.metadata.uid) ?? { createdMs: now }
-        times.set(pod.metadata.uid, entry)
-        if (entry.boundMs === undefined && pod.spec?.nodeName) {
-          entry.boundMs = now
-          bound++
-        }
-        const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
-        if (entry.runningMs === undefined && pod.status?.phase === 'Running' && ready) {
-          entry.runningMs = now
-          running++
-          if (running === podsTotal) done()
-        }
+      }
+      if (event.type !== 'ADDED' && event.type !== 'MODIFIED') continue
+      const now = performance.now()
+      const pod = event.object
+      const entry = times.get(pod.metadata.uid) ?? { createdMs: now }
+      times.set(pod.metadata.uid, entry)
+      if (entry.boundMs === undefined && pod.spec?.nodeName) {
+        entry.boundMs = now
+        bound++
+      }
+      const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
+      if (entry.runningMs === undefined && pod.status?.phase === 'Running' && ready) {
+        entry.runningMs = now
+        running++
+        if (running === podsTotal) done()
       }
     }
   })()

@@ -5,7 +5,7 @@
 
 import { isRecord, type KubeObject, type LabelSelector } from '../../core/api/object.ts'
 import { type ResourceType, resourceByName } from '../../core/api/resources.ts'
-import type { ApiClient } from '../api-client.ts'
+import { type ApiClient, jsonLines, WatchLineTooLargeError } from '../api-client.ts'
 import { ApiStatusError, ok, statusError } from './cluster-commands.ts'
 import { UsageError } from './usage.ts'
 
@@ -114,9 +114,6 @@ export interface WatchEvent {
   readonly object: Record<string, unknown>
 }
 
-/** A watch line longer than this is not one the server sends (objects are at most 1.5 MiB). */
-const watchLineBytesMax = 16 * 1024 * 1024
-
 /**
  * The events of a watch on `path` (which carries `watch=true`), until the server ends the stream or
  * `signal` aborts. An ERROR event is thrown as the Status error it carries.
@@ -135,29 +132,20 @@ export async function* watchEvents(
       for await (const chunk of stream.body) chunks.push(chunk)
       throw statusError(stream.status, Buffer.concat(chunks).toString('utf8'))
     }
-    let pending = ''
     try {
-      for await (const chunk of stream.body) {
-        pending += chunk.toString('utf8')
-        if (pending.length > watchLineBytesMax)
-          throw new CommandError(`a watch event on ${path} is too large`)
-        let newline = pending.indexOf('\n')
-        while (newline >= 0) {
-          const line = pending.slice(0, newline).trim()
-          pending = pending.slice(newline + 1)
-          newline = pending.indexOf('\n')
-          if (line === '') continue
-          const event = JSON.parse(line) as WatchEvent
-          if (event.type === 'ERROR') {
-            const status = event.object as { code?: number }
-            throw statusError(status.code ?? 500, JSON.stringify(event.object))
-          }
-          yield event
+      for await (const value of jsonLines(stream.body)) {
+        const event = value as WatchEvent
+        if (event.type === 'ERROR') {
+          const status = event.object as { code?: number }
+          throw statusError(status.code ?? 500, JSON.stringify(event.object))
         }
+        yield event
       }
     } catch (error) {
       // Closing the stream on purpose aborts the response; that is an end, not a failure.
       if (options.signal?.aborted && !(error instanceof ApiStatusError)) return
+      if (error instanceof WatchLineTooLargeError)
+        throw new CommandError(`a watch event on ${path} is too large`)
       throw error
     }
   } finally {
