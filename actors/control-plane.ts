@@ -374,31 +374,28 @@ export class ControlPlane {
   }
 
   async #reconcileObject(controller: ObjectController, key: string): Promise<{ recheckAtMs?: number }> {
+    return this.#resync(controller, await this.#objectRound(controller, key))
+  }
+
+  async #reconcileKind(controller: ObjectController): Promise<{ recheckAtMs?: number }> {
+    const keys = this.#currentView().list(controller.resource).map(objectKey)
+    const outcomes = await Promise.all(keys.map((key) => this.#objectRound(controller, key)))
+    return this.#resync(controller, earliest(outcomes))
+  }
+
+  /** One round for the object at `key`, guarded by the object as planned from. */
+  #objectRound(controller: ObjectController, key: string): Promise<{ recheckAtMs?: number }> {
     const { namespace, name } = splitKey(key)
-    const outcome = await this.#round((context) => {
+    return this.#round((context) => {
       const object = context.view.get(controller.resource, namespace, name)
       if (!object) return null
       return { plan: controller.plan(object, context), guarded: guard(controller.resource, object) }
     })
-    return this.#resync(controller, outcome)
   }
 
   #resync(controller: ObjectController, outcome: { recheckAtMs?: number }): { recheckAtMs?: number } {
     if (controller.resyncMs === undefined) return outcome
     return earliest([outcome, { recheckAtMs: this.#ports.clock.nowMs() + controller.resyncMs }])
-  }
-
-  async #reconcileKind(controller: ObjectController): Promise<{ recheckAtMs?: number }> {
-    const keys = this.#currentView().list(controller.resource).map(objectKey)
-    const rounds = keys.map((key) => {
-      const { namespace, name } = splitKey(key)
-      return this.#round((context) => {
-        const object = context.view.get(controller.resource, namespace, name)
-        if (!object) return null
-        return { plan: controller.plan(object, context), guarded: guard(controller.resource, object) }
-      })
-    })
-    return this.#resync(controller, earliest(await Promise.all(rounds)))
   }
 
   async #reconcileCluster(controller: ClusterController): Promise<{ recheckAtMs?: number }> {
