@@ -220,7 +220,8 @@ export class Agent {
         if (!state?.members.has(id)) return null
         if (id === this.mesh.id) return 0
         const now = Date.now()
-        return now - Math.max(this.#lastHeard.get(id) ?? now, this.#leaderSince)
+        // A member never heard from counts as just heard: it has only now come into view.
+        return this.#silentMs(id, now, now)
       },
     })
   }
@@ -710,6 +711,14 @@ export class Agent {
 
   // ---------------------------------------------------------------- status
 
+  /**
+   * How long this node (as leader) has not heard from a member: since its last message, or since
+   * this node took the lead if that is later; `neverHeard` stands in for a member not heard at all.
+   */
+  #silentMs(id: string, now: number, neverHeard = 0): number {
+    return now - Math.max(this.#lastHeard.get(id) ?? neverHeard, this.#leaderSince)
+  }
+
   /** The cluster as this node sees it; the leader's view is the one with health and progress. */
   status(): ClusterStatus {
     const replica = this.#replica
@@ -720,7 +729,7 @@ export class Agent {
     const members = [...(state?.members.values() ?? [])].map((member) => {
       const isSelf = member.id === this.mesh.id
       const inLearners = raft?.membership.learners.includes(member.id) ?? false
-      const silent = now - Math.max(this.#lastHeard.get(member.id) ?? 0, this.#leaderSince)
+      const silent = this.#silentMs(member.id, now)
       return {
         id: member.id,
         name: member.name,
@@ -967,7 +976,7 @@ export class Agent {
       raftLearners: raft.membership.learners,
       lastIndex: raft.lastIndex,
       matchIndex: raft.matchIndex,
-      health: (id) => ({ silentMs: now - Math.max(this.#lastHeard.get(id) ?? 0, this.#leaderSince) }),
+      health: (id) => ({ silentMs: this.#silentMs(id, now) }),
     })
     if (!step) return
     this.#autopilotBusy = true

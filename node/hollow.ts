@@ -7,8 +7,10 @@
 
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { PodRuntime } from '../actors/pod-actor.ts'
+import { defaultSettings } from '../core/cluster.ts'
 import { Mesh } from '../net/mesh.ts'
 import { pskFromHex } from '../net/psk.ts'
+import { timestamp } from './api/server.ts'
 import {
   ApiClient,
   type ApiResponse,
@@ -53,6 +55,8 @@ export class HollowNodes {
   readonly #kubelets: Kubelet[] = []
   #timer: ReturnType<typeof setInterval> | undefined
   #stopped = false
+  /** The cluster's NotReady grace, as the leader last answered a heartbeat. */
+  #graceMs = defaultSettings.nodeNotReadyGraceMs
 
   private constructor(options: HollowOptions, credentials: HollowCredentials) {
     this.#options = options
@@ -115,8 +119,6 @@ export class HollowNodes {
     logger.info({ count, prefix }, 'hollow nodes registered and running')
   }
 
-  #graceMs = 10_000
-
   /** Creates the Node (or finds it from an earlier run) and writes its capacity and readiness. */
   async #register(name: string): Promise<void> {
     const capacity = this.#options.capacity ?? hollowCapacityDefault
@@ -144,8 +146,8 @@ export class HollowNodes {
           status: 'True',
           reason: 'KubeletReady',
           message: 'hollow kubelet is posting ready status',
-          lastHeartbeatTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-          lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+          lastHeartbeatTime: timestamp(),
+          lastTransitionTime: timestamp(),
         },
       ],
       nodeInfo: {

@@ -12,7 +12,7 @@ import { memberIdLabel } from '../actors/plans/nodes.ts'
 import type { Fixed } from '../actors/plans/pods.ts'
 import type { KubeObject } from '../core/api/object.ts'
 import type { ApiCommand, ApiResult, WatchChange } from '../core/api/store.ts'
-import type { ClusterState } from '../core/cluster.ts'
+import { type ClusterState, defaultSettings } from '../core/cluster.ts'
 import { randomSuffix, timestamp } from './api/server.ts'
 import { systemClock } from './clock.ts'
 
@@ -53,8 +53,8 @@ export class LeaderControl {
     const settings = () => {
       const s = options.state()?.settings
       return {
-        nodeNotReadyGraceMs: s?.nodeNotReadyGraceMs ?? 10_000,
-        evictionTimeoutMs: s?.evictionTimeoutMs ?? 5_000,
+        nodeNotReadyGraceMs: s?.nodeNotReadyGraceMs ?? defaultSettings.nodeNotReadyGraceMs,
+        evictionTimeoutMs: s?.evictionTimeoutMs ?? defaultSettings.evictionTimeoutMs,
       }
     }
     this.#plane = new ControlPlane(
