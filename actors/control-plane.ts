@@ -570,18 +570,17 @@ export class ControlPlane {
 }
 
 /**
- * A write that changes nothing but fails unless `object` is still as planned from: it leads every
- * per-object plan's atomic batch, so the plan applies only to the state it was made from.
+ * A check that fails unless `object` is still as planned from: it leads every per-object plan's
+ * atomic batch, so the plan applies only to the state it was made from.
  */
 export function guard(resource: ResourceRef, object: KubeObject): ApiCommand {
   const { resourceVersion, uid } = object.metadata
   return {
-    op: 'update',
+    op: 'check',
     resource,
-    object,
-    subresource: null,
+    namespace: object.metadata.namespace ?? '',
+    name: object.metadata.name ?? '',
     expected: { ...(resourceVersion ? { resourceVersion } : {}), ...(uid ? { uid } : {}) },
-    now: object.metadata.creationTimestamp ?? '',
   }
 }
 

@@ -47,6 +47,17 @@ export type ApiCommand =
       readonly now: string
     }
   /**
+   * Writes nothing, and fails unless the object exists as `expected` says: the precondition that
+   * leads a controller's atomic plan, so the plan applies only to the state it was made from.
+   */
+  | {
+      readonly op: 'check'
+      readonly resource: ResourceRef
+      readonly namespace: string
+      readonly name: string
+      readonly expected: Expectations
+    }
+  /**
    * Binds a pending pod to a node, as Kubernetes' Binding subresource: only `spec.nodeName` is
    * written, so the scheduler's log entries carry a name, not the whole pod.
    */
@@ -156,6 +167,13 @@ export class ObjectStore {
         return this.#delete(index, command)
       case 'bind':
         return this.#bind(index, command)
+      case 'check': {
+        const { resource, name } = command
+        const current = this.get(resource, resource.namespaced ? command.namespace : '', name)
+        if (!current)
+          return failure(404, 'NotFound', `${describe(resource)} "${name}" not found`, name, resource)
+        return this.#checkExpected(resource, current, command.expected) ?? { ok: true, object: current }
+      }
       case 'batch':
         return command.atomic
           ? this.#atomically(index, command.commands)

@@ -140,6 +140,30 @@ test('bind writes only the node name, once; a stale or missing pod is refused', 
   assert.is(missing.result.ok === false && missing.result.code, 404)
 })
 
+test('check writes nothing and fails unless the object is as expected', () => {
+  const store = new ObjectStore()
+  withNamespace(store)
+  assert.ok(
+    store.apply(2, {
+      op: 'create',
+      resource: configmaps,
+      object: object('ConfigMap', 'c', { namespace: 'default' }),
+    }).result.ok,
+  )
+  const check = (index: number, expected: { resourceVersion?: string; uid?: string }, name = 'c') =>
+    store.apply(index, { op: 'check', resource: configmaps, namespace: 'default', name, expected })
+  const ok = check(3, { resourceVersion: '2', uid: 'uid-c' })
+  assert.ok(ok.result.ok)
+  assert.is(ok.changes.length, 0, 'nothing written')
+  assert.is(store.get(configmaps, 'default', 'c')!.metadata.resourceVersion, '2')
+  const stale = check(4, { resourceVersion: '1' })
+  assert.is(stale.result.ok === false && stale.result.code, 409)
+  const other = check(5, { uid: 'someone-else' })
+  assert.is(other.result.ok === false && other.result.code, 409)
+  const missing = check(6, {}, 'gone')
+  assert.is(missing.result.ok === false && missing.result.code, 404)
+})
+
 test('create in a missing or terminating namespace is refused', () => {
   const store = new ObjectStore()
   const missing = store.apply(1, {
