@@ -6,6 +6,7 @@
 // them elsewhere only later (grace + eviction timeout + a margin), so one ordinal never runs twice.
 
 import { createHash } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Actor } from 'xstate'
 import { controllerOf, isObject } from '../actors/plans/plan.ts'
 import { type PodActorInput, type PodRuntime, podActorLogic, type RunningPod } from '../actors/pod-actor.ts'
@@ -159,7 +160,7 @@ export class Kubelet {
           { err: String(error), retryInMs: delayMs },
           'kubelet lost its pods watch; retrying',
         )
-        await sleep(delayMs)
+        await sleep(delayMs, undefined, { ref: false })
         delayMs = Math.min(retryMsMax, delayMs * 2)
       }
     }
@@ -264,7 +265,7 @@ export class Kubelet {
         if (signal.aborted) return
         if (error instanceof Error && error.message.startsWith("the pod's status was refused")) throw error
       }
-      await sleep(delayMs)
+      await sleep(delayMs, undefined, { ref: false })
       delayMs = Math.min(retryMsMax, delayMs * 2)
     }
   }
@@ -304,8 +305,4 @@ export class Kubelet {
     const n = ++this.#podIpCount
     return `${this.#podIpBase}.${(n >> 8) & 255}.${n & 255}`
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref())
 }

@@ -9,6 +9,7 @@
 //   sim.coxswain.dev/exit-code       ...with this code (default 0)
 //   sim.coxswain.dev/cpu-millis      CPU the pod reports using, in millicores (default 0)
 
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { PodRuntime, RunningPod } from '../actors/pod-actor.ts'
 import type { KubeObject } from '../core/api/object.ts'
 
@@ -46,8 +47,4 @@ export function simRuntime(options: SimRuntimeOptions = {}): PodRuntime {
       }
     },
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }
