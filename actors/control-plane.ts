@@ -126,6 +126,15 @@ const supervision = {
  */
 export const plansInFlightMax = 8
 
+/**
+ * The longest the control plane plans without letting the event loop turn. Raft's heartbeats share
+ * this thread: a leader planning for hundreds of actors in one go (its tree starting, a burst of
+ * wake-ups) stalls its heartbeats past the followers' election timeout and loses the lead — and the
+ * next leader, starting its own tree, does the same. Rounds take turns to plan, at most this long
+ * per turn of the event loop.
+ */
+export const planSliceMs = 10
+
 /** A plan whose proposal failed (not refused: failed to be decided) is made again after this long. */
 export const proposeRetryMs = 1_000
 
@@ -148,6 +157,12 @@ export class ControlPlane {
   #restartTimer: unknown
   #plansInFlight = 0
   readonly #plansWaiting: (() => void)[] = []
+  /** Rounds waiting for their slice to plan in; the slice running started at #sliceStartMs. */
+  #planners: (() => void)[] = []
+  #sliceStartMs: number | undefined
+  #sliceTimer: unknown
+  /** Bumped by stop(), so a slice of the stopped tree lets no one else plan. */
+  #sliceGeneration = 0
   #stopped = true
 
   constructor(
@@ -178,7 +193,11 @@ export class ControlPlane {
     const { clock } = this.#ports
     if (this.#wakeTimer !== undefined) clock.clearTimeout(this.#wakeTimer)
     if (this.#restartTimer !== undefined) clock.clearTimeout(this.#restartTimer)
-    this.#wakeTimer = this.#restartTimer = undefined
+    if (this.#sliceTimer !== undefined) clock.clearTimeout(this.#sliceTimer)
+    this.#wakeTimer = this.#restartTimer = this.#sliceTimer = this.#sliceStartMs = undefined
+    // Rounds still waiting to plan belong to the stopped tree: they never plan.
+    this.#planners = []
+    this.#sliceGeneration++
     const root = this.#root
     this.#root = undefined
     root?.stop()
@@ -408,27 +427,70 @@ export class ControlPlane {
   }
 
   /**
-   * One round: plan; if the plan writes anything, wait for a turn (plansInFlightMax), plan again
-   * from the state as it is then — a plan made before the wait would often be stale by the end of
-   * it — and carry that plan out.
+   * One round: plan; if the plan writes anything, wait for a turn (plansInFlightMax) and carry it
+   * out — planned again if the state moved during the wait, as a plan made before it would often
+   * be stale by the end of it.
    */
   async #round(
     make: (context: PlanContext) => { plan: Plan; guarded: ApiCommand | null | undefined } | null,
     urgent = false,
   ): Promise<{ recheckAtMs?: number }> {
-    const first = this.#context()
-    const planned = make(first)
+    await this.#planSlot()
+    let context = this.#context()
+    let planned = make(context)
     if (!planned) return {}
-    if (planned.plan.commands.length === 0) return this.#carryOut(planned.plan, first.fixed, planned.guarded)
+    if (planned.plan.commands.length === 0)
+      return this.#carryOut(planned.plan, context.fixed, planned.guarded)
     await this.#turn(urgent)
     try {
-      const context = this.#context()
-      const fresh = make(context)
-      if (!fresh) return {}
-      return await this.#carryOut(fresh.plan, context.fixed, fresh.guarded)
+      if (this.#ports.version() !== context.view.version) {
+        await this.#planSlot()
+        context = this.#context()
+        planned = make(context)
+        if (!planned) return {}
+      }
+      return await this.#carryOut(planned.plan, context.fixed, planned.guarded)
     } finally {
       this.#endTurn()
     }
+  }
+
+  /** Resolves when the caller may plan: in order, at most planSliceMs of planning in a row. */
+  #planSlot(): Promise<void> {
+    const { promise, resolve } = Promise.withResolvers<void>()
+    this.#planners.push(resolve)
+    if (this.#sliceStartMs === undefined && this.#sliceTimer === undefined) {
+      this.#sliceStartMs = this.#ports.clock.nowMs()
+      const generation = this.#sliceGeneration
+      queueMicrotask(() => this.#nextPlanner(generation))
+    }
+    return promise
+  }
+
+  /**
+   * Lets the next round plan. Queued after its continuation, the following call runs once that
+   * round has planned (planning is synchronous up to the proposal), so the slice's clock sees it.
+   */
+  #nextPlanner(generation: number): void {
+    if (generation !== this.#sliceGeneration || this.#sliceStartMs === undefined) return
+    const { clock } = this.#ports
+    const next = this.#planners.shift()
+    if (!next) {
+      this.#sliceStartMs = undefined
+      return
+    }
+    if (clock.nowMs() - this.#sliceStartMs >= planSliceMs) {
+      this.#planners.unshift(next)
+      this.#sliceStartMs = undefined
+      this.#sliceTimer = clock.setTimeout(() => {
+        this.#sliceTimer = undefined
+        this.#sliceStartMs = clock.nowMs()
+        this.#nextPlanner(generation)
+      }, 0)
+      return
+    }
+    next()
+    queueMicrotask(() => this.#nextPlanner(generation))
   }
 
   /**

@@ -7,7 +7,8 @@
 // Prints one JSON line on stdout (DESIGN.md "Benchmarks (contract)"): `points` has one point whose
 // opsPerSec is pods Running per second and whose p50/p99 are pod creation-to-Running latencies;
 // the extras say how long until all were bound and all Running, the scheduling rate (pods bound
-// per second), and the leader's CPU and peak RSS over the run. Logs go to stderr.
+// per second), the Raft term before and after (elections under the load), and the first leader's CPU
+// and peak RSS over the run. Logs go to stderr.
 //   COX_BENCH_NODES        hollow nodes (default 100)
 //   COX_BENCH_PODS         pods in total (default 10000)
 //   COX_BENCH_DEPLOYMENTS  Deployments they are spread over (default 100)
@@ -141,7 +142,8 @@ async function measure(cluster: ProcessCluster, client: ApiClient) {
   })()
   follow.catch(() => {})
 
-  const leader = (await readStatus(client)).leader!
+  const statusBefore = await readStatus(client)
+  const leader = statusBefore.leader!
   const leaderPid = cluster.agents.get(leader.name)!.process.pid!
   const cpuBefore = processCpuMs(leaderPid)
   const machineBefore = machineCpu()
@@ -173,6 +175,7 @@ async function measure(cluster: ProcessCluster, client: ApiClient) {
   if (!finished) await logStragglers(client)
   const cpuMs = processCpuMs(leaderPid) - cpuBefore
   watch.close()
+  const statusAfter = await readStatus(client)
 
   const all = [...times.values()]
   const latencies = sortedCopy(
@@ -203,6 +206,9 @@ async function measure(cluster: ProcessCluster, client: ApiClient) {
     secondsToAllRunning: finished ? round(elapsedMs / 1000, 2) : null,
     firstPodSeenSeconds: round((firstCreatedMs - startedMs) / 1000, 2),
     schedulingPodsPerSec: round(bound / Math.max(bindingSeconds, 0.001), 1),
+    // Every election (won or not) raises the term: a steady leader keeps it where it was.
+    termBefore: statusBefore.term,
+    termAfter: statusAfter.term,
     leaderCpuPercent: round((cpuMs / elapsedMs) * 100, 1),
     leaderPeakRssMiB: round(peakRssKiB(leaderPid) / 1024, 1),
     machineCpuPercent: machineCpuPercentSince(machineBefore),

@@ -6,7 +6,12 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { SimulatedClock } from '../../actors/clock.ts'
-import { ControlPlane, type ControlPlanePorts, proposeRetryMs } from '../../actors/control-plane.ts'
+import {
+  ControlPlane,
+  type ControlPlanePorts,
+  planSliceMs,
+  proposeRetryMs,
+} from '../../actors/control-plane.ts'
 import { controllers } from '../../actors/controllers.ts'
 import { formatTime, podsResource, replicaSetsResource, similarEventsMax } from '../../actors/plans/plan.ts'
 import type { KubeObject } from '../../core/api/object.ts'
@@ -37,10 +42,20 @@ interface Harness {
   apply(command: ApiCommand): ApiResult
   /** Lets time pass in steps, settling the promises between them. */
   run(ms: number): Promise<void>
+  /** Plans made so far. */
+  plans: { made: number }
 }
 
-function harness(): Harness {
+/** `planCostMs`: each plan takes this long on the clock the plane sees, as real planning does. */
+function harness(options: { planCostMs?: number } = {}): Harness {
   const clock = new SimulatedClock(0)
+  const plans = { made: 0 }
+  let workedMs = 0
+  const planeClock = {
+    nowMs: () => clock.nowMs() + workedMs,
+    setTimeout: (callback: () => void, delayMs: number) => clock.setTimeout(callback, delayMs),
+    clearTimeout: (handle: unknown) => clock.clearTimeout(handle),
+  }
   const store = new ObjectStore()
   let index = 1
   const proposals: ApiCommand[] = []
@@ -68,7 +83,7 @@ function harness(): Harness {
   })
   let uid = 0
   const ports: ControlPlanePorts = {
-    clock,
+    clock: planeClock,
     objects: () => store,
     version: () => index,
     propose: async (command) => {
@@ -80,11 +95,15 @@ function harness(): Harness {
       results.push(result)
       return result
     },
-    fixed: () => ({
-      now: formatTime(epochMs + clock.nowMs()),
-      newUid: () => `uid-${++uid}`,
-      newName: (prefix) => `${prefix}${++uid}`,
-    }),
+    fixed: () => {
+      plans.made++
+      workedMs += options.planCostMs ?? 0
+      return {
+        now: formatTime(epochMs + clock.nowMs()),
+        newUid: () => `uid-${++uid}`,
+        newName: (prefix) => `${prefix}${++uid}`,
+      }
+    },
     nodeName: 'n1',
     logger: {
       info: (_f, m) => logs.push(`info ${m}`),
@@ -107,7 +126,7 @@ function harness(): Harness {
       for (let i = 0; i < 20; i++) await Promise.resolve()
     }
   }
-  return { clock, store, plane: plane!, proposals, logs, failing, gate, results, apply, run }
+  return { clock, store, plane: plane!, proposals, logs, failing, gate, results, apply, run, plans }
 }
 
 function replicaSet(name: string, replicas: number): KubeObject {
@@ -252,6 +271,25 @@ test('a plan made from a state that moved on is refused whole: no pod is doubled
   await h.run(300)
   assert.is(h.results[0]?.ok, false, 'the stale plan was refused')
   assert.is(podsOf(h, 'web').length, 1, 'the plan for 2 pods was refused whole; the next one made 1')
+  h.plane.stop()
+})
+
+test('plans take turns: a burst of them lets the event loop turn every planSliceMs', async () => {
+  const h = harness({ planCostMs: 4 })
+  for (let i = 0; i < 40; i++) {
+    h.apply({ op: 'create', resource: replicaSetsResource, object: replicaSet(`rs-${i}`, 1) })
+  }
+  h.plane.start()
+  for (let i = 0; i < 200; i++) await Promise.resolve()
+  const firstSlice = h.plans.made
+  assert.ok(firstSlice >= 1, 'the first slice plans')
+  assert.ok(firstSlice < 40, 'not every plan ran before the event loop could turn')
+  assert.ok(
+    firstSlice <= Math.ceil(planSliceMs / 4) + 1,
+    `${firstSlice} plans of 4 ms each ran before the event loop could turn`,
+  )
+  await h.run(2_000)
+  for (let i = 0; i < 40; i++) assert.is(podsOf(h, `rs-${i}`).length, 1, `rs-${i} has its pod`)
   h.plane.stop()
 })
 
