@@ -156,13 +156,17 @@ export class ControlPlane {
   #wakeTimer: unknown
   #restartTimer: unknown
   #plansInFlight = 0
-  readonly #plansWaiting: (() => void)[] = []
+  #plansWaiting: (() => void)[] = []
   /** Rounds waiting for their slice to plan in; the slice running started at #sliceStartMs. */
   #planners: (() => void)[] = []
   #sliceStartMs: number | undefined
   #sliceTimer: unknown
-  /** Bumped by stop(), so a slice of the stopped tree lets no one else plan. */
-  #sliceGeneration = 0
+  /**
+   * Bumped by stop(): the rounds of a stopped tree neither plan again nor hand on turns, and the
+   * turns they held are forgotten (a round dropped while it waited would otherwise hold its turn
+   * for ever, and a few leadership changes would leave no turn for anyone).
+   */
+  #generation = 0
   #stopped = true
 
   constructor(
@@ -197,7 +201,9 @@ export class ControlPlane {
     this.#wakeTimer = this.#restartTimer = this.#sliceTimer = this.#sliceStartMs = undefined
     // Rounds still waiting to plan belong to the stopped tree: they never plan.
     this.#planners = []
-    this.#sliceGeneration++
+    this.#plansWaiting = []
+    this.#plansInFlight = 0
+    this.#generation++
     const root = this.#root
     this.#root = undefined
     root?.stop()
@@ -441,6 +447,7 @@ export class ControlPlane {
     if (!planned) return {}
     if (planned.plan.commands.length === 0)
       return this.#carryOut(planned.plan, context.fixed, planned.guarded)
+    const generation = this.#generation
     await this.#turn(urgent)
     try {
       if (this.#ports.version() !== context.view.version) {
@@ -451,7 +458,7 @@ export class ControlPlane {
       }
       return await this.#carryOut(planned.plan, context.fixed, planned.guarded)
     } finally {
-      this.#endTurn()
+      this.#endTurn(generation)
     }
   }
 
@@ -461,7 +468,7 @@ export class ControlPlane {
     this.#planners.push(resolve)
     if (this.#sliceStartMs === undefined && this.#sliceTimer === undefined) {
       this.#sliceStartMs = this.#ports.clock.nowMs()
-      const generation = this.#sliceGeneration
+      const generation = this.#generation
       queueMicrotask(() => this.#nextPlanner(generation))
     }
     return promise
@@ -472,7 +479,7 @@ export class ControlPlane {
    * round has planned (planning is synchronous up to the proposal), so the slice's clock sees it.
    */
   #nextPlanner(generation: number): void {
-    if (generation !== this.#sliceGeneration || this.#sliceStartMs === undefined) return
+    if (generation !== this.#generation || this.#sliceStartMs === undefined) return
     const { clock } = this.#ports
     const next = this.#planners.shift()
     if (!next) {
@@ -533,7 +540,8 @@ export class ControlPlane {
     await new Promise<void>((go) => (urgent ? this.#plansWaiting.unshift(go) : this.#plansWaiting.push(go)))
   }
 
-  #endTurn(): void {
+  #endTurn(generation: number): void {
+    if (generation !== this.#generation) return // the tree it was taken in is gone
     const next = this.#plansWaiting.shift()
     if (next)
       next() // the turn passes on; the count stays

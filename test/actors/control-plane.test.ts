@@ -293,6 +293,25 @@ test('plans take turns: a burst of them lets the event loop turn every planSlice
   h.plane.stop()
 })
 
+test('a tree stopped while its rounds hold turns leaves every turn to the next tree', async () => {
+  const h = harness({ planCostMs: 4 })
+  for (let i = 0; i < 20; i++) {
+    h.apply({ op: 'create', resource: replicaSetsResource, object: replicaSet(`rs-${i}`, 1) })
+  }
+  h.gate.held = true
+  h.plane.start()
+  await h.run(200)
+  // Every turn is taken by a held proposal; the rest wait. Letting the held ones through hands
+  // the turns on to rounds that must plan again (the state moved), and the tree stops right then.
+  h.gate.release()
+  for (let i = 0; i < 20; i++) await Promise.resolve()
+  h.plane.stop()
+  h.plane.start()
+  await h.run(3_000)
+  for (let i = 0; i < 20; i++) assert.is(podsOf(h, `rs-${i}`).length, 1, `rs-${i} has its pod`)
+  h.plane.stop()
+})
+
 test('a proposal that fails (leadership moving) is retried; stop() ends every round', async () => {
   const h = harness()
   h.failing.on = true
