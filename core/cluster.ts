@@ -5,6 +5,7 @@
 // anything that must vary (ids, times) arrives inside the command, fixed by the leader.
 
 import { Packr } from 'msgpackr'
+import type { KubeObject } from './api/object.ts'
 import { type ApiCommand, type ApiResult, ObjectStore, type WatchChange } from './api/store.ts'
 
 export type MemberRole = 'voter' | 'standby' | 'worker'
@@ -216,7 +217,21 @@ export class ClusterState {
   }
 
   encode(): Uint8Array {
-    return encodeState(this)
+    const encoder = this.encoder()
+    for (;;) {
+      const step = encoder.next()
+      if (step.done) return step.value
+    }
+  }
+
+  /**
+   * The state as it is now, encoded a slice at a time: each `next()` packs one chunk of objects,
+   * and the last returns the bytes `encode()` gives. A snapshot of a large state is taken this way
+   * so that it does not stall the thread (and with it Raft's heartbeats) for seconds. Writes made
+   * meanwhile do not change what it encodes: the store replaces objects, it never mutates them.
+   */
+  encoder(): Iterator<void, Uint8Array, undefined> {
+    return encodeStateInSlices(captureState(this))
   }
 
   static decode(bytes: Uint8Array): ClusterState {
@@ -251,7 +266,7 @@ const notFound = (what: string): CommandResult => ({
 // ---------------------------------------------------------------- formats
 
 export const commandFormatVersion = 1
-export const stateFormatVersion = 1
+export const stateFormatVersion = 2
 
 // copyBuffers: decoded values must not be views into a log entry or snapshot buffer they outlive.
 const packr = new Packr({ useRecords: false, moreTypes: false, copyBuffers: true })
@@ -315,6 +330,11 @@ export function decodeCommand(bytes: Uint8Array): Command {
   return command as Command
 }
 
+/** Objects packed together in one slice of a state's encoding (a few milliseconds' work). */
+export const objectsPerStateChunk = 256
+
+type ObjectData = ReturnType<ObjectStore['toData']>
+
 interface EncodedState {
   readonly clusterId: string
   readonly settings: ClusterSettings
@@ -322,24 +342,54 @@ interface EncodedState {
   readonly removed: string[]
   readonly tokens: TokenHash[]
   readonly kv: [string, Uint8Array, number][]
-  readonly objects?: ReturnType<ObjectStore['toData']>
+  /** Format 1: the objects themselves. */
+  readonly objects?: ObjectData
+  /** Format 2: the objects as packed chunks of one resource each, made a slice at a time. */
+  readonly objectChunks?: { resources: ObjectData['resources']; chunks: [string, Uint8Array][] }
 }
 
-function encodeState(state: ClusterState): Uint8Array {
-  const encoded: EncodedState = {
+type CapturedState = Omit<EncodedState, 'objects' | 'objectChunks'> & { objects: ObjectData }
+
+/** Copies of everything the state holds, taken at once; the objects themselves are shared. */
+function captureState(state: ClusterState): CapturedState {
+  return {
     clusterId: state.clusterId,
-    settings: state.settings,
-    members: [...state.members.values()],
+    settings: structuredClone(state.settings),
+    members: structuredClone([...state.members.values()]),
     removed: [...state.removed],
-    tokens: [...state.tokens.values()],
+    tokens: structuredClone([...state.tokens.values()]),
     kv: [...state.kv].map(([key, record]) => [key, record.value, record.version]),
     objects: state.objects.toData(),
   }
+}
+
+function* encodeStateInSlices(captured: CapturedState): Generator<void, Uint8Array, undefined> {
+  const { objects, ...rest } = captured
+  const chunks: [string, Uint8Array][] = []
+  for (const [key, list] of objects.objects) {
+    for (let start = 0; start < list.length; start += objectsPerStateChunk) {
+      chunks.push([key, packr.pack(list.slice(start, start + objectsPerStateChunk))])
+      yield
+    }
+  }
+  const encoded: EncodedState = { ...rest, objectChunks: { resources: objects.resources, chunks } }
   return versioned(stateFormatVersion, encoded)
 }
 
+function objectsOf(encoded: EncodedState): ObjectData | undefined {
+  if (!encoded.objectChunks) return encoded.objects
+  const { resources, chunks } = encoded.objectChunks
+  try {
+    return { resources, objects: chunks.map(([key, bytes]) => [key, packr.unpack(bytes) as KubeObject[]]) }
+  } catch (error) {
+    throw new ClusterFormatError(`cluster state: malformed objects (${(error as Error).message})`)
+  }
+}
+
 function decodeState(bytes: Uint8Array): ClusterState {
-  const encoded = unversioned('cluster state', stateFormatVersion, bytes) as EncodedState
+  // Format 1 (objects unchunked) is still read: snapshots written before chunking.
+  const format = bytes[0] === 1 ? 1 : stateFormatVersion
+  const encoded = unversioned('cluster state', format, bytes) as EncodedState
   const state = new ClusterState()
   state.clusterId = encoded.clusterId
   state.settings = { ...defaultSettings, ...encoded.settings }
@@ -347,6 +397,6 @@ function decodeState(bytes: Uint8Array): ClusterState {
   for (const id of encoded.removed) state.removed.add(id)
   for (const token of encoded.tokens) state.tokens.set(token.sha256, token)
   for (const [key, value, version] of encoded.kv) state.kv.set(key, { value, version })
-  state.objects = ObjectStore.fromData(encoded.objects)
+  state.objects = ObjectStore.fromData(objectsOf(encoded))
   return state
 }

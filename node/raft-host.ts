@@ -22,6 +22,11 @@ export const proposalsWaitingMaxDefault = 65_536
 export const readsWaitingMaxDefault = 65_536
 export const proposalTimeoutMsDefault = 10_000
 export const readTimeoutMsDefault = 10_000
+/** How long a snapshot's encoding runs before letting the event loop turn. */
+export const snapshotSliceMs = 5
+
+/** A state machine's snapshot in the making: each `next()` encodes a slice; the last gives the bytes. */
+export type SnapshotEncoder = Iterator<void, Uint8Array, undefined>
 
 export interface HostLogger {
   info(message: string, fields?: Record<string, unknown>): void
@@ -42,8 +47,11 @@ export interface RaftHostOptions {
   readonly tickMs: number
   /** Take a snapshot once this many entries were applied since the last one (needs `takeSnapshot`). */
   readonly snapshotEveryEntries?: number
-  /** The state machine's encoding of its state at the last applied entry. */
-  readonly takeSnapshot?: () => Uint8Array
+  /**
+   * The state machine's encoding of its state at the last applied entry, made a slice per `next()`
+   * (the host runs the slices between its cycles, so a large state never stalls the thread).
+   */
+  readonly takeSnapshot?: () => SnapshotEncoder
   readonly logger?: HostLogger
   /** Called once when storage or the state machine fails; the host has stopped. Default: crash. */
   readonly onFatal?: (error: Error) => void
@@ -219,6 +227,11 @@ export class RaftHost {
   #readSequence = 0
   #applied: number
   #snapshotIndex: number
+  /** A snapshot of our own is being encoded or written: one at a time. */
+  #snapshotting = false
+  /** An encoded snapshot of our own, waiting to be handed to the core between cycles. */
+  #snapshotEncoded: { readonly index: number; readonly data: Uint8Array } | null = null
+  #snapshotWrite: Promise<void> = Promise.resolve()
   #timer: ReturnType<typeof setInterval> | null = null
   #wake: (() => void) | null = null
   #loop: Promise<void> | null = null
@@ -264,6 +277,7 @@ export class RaftHost {
     this.#timer = null
     this.#wake?.()
     await this.#loop
+    await this.#snapshotWrite
     this.#dropAll(new StoppedError())
   }
 
@@ -366,6 +380,7 @@ export class RaftHost {
     try {
       while (!this.#stopping) {
         this.#feedInbox()
+        if (this.#snapshotEncoded) this.#saveSnapshot(this.#snapshotEncoded)
         if (this.#raft.hasReady()) await this.#cycle(this.#raft.ready())
         else if (this.#inbox.length === 0 && !this.#stopping) await this.#idle()
       }
@@ -474,7 +489,7 @@ export class RaftHost {
     }
     this.#raft.advance()
     this.#serveReads()
-    await this.#maybeSnapshot()
+    this.#maybeSnapshot()
   }
 
   #settleProposals(entries: readonly Entry[]): void {
@@ -518,14 +533,53 @@ export class RaftHost {
     this.#readsReady = this.#readsReady.filter((read) => !read.waiter.settled)
   }
 
-  async #maybeSnapshot(): Promise<void> {
+  /** Starts encoding a snapshot of the state as applied now, when enough entries were applied. */
+  #maybeSnapshot(): void {
     const every = this.#options.snapshotEveryEntries
     const take = this.#options.takeSnapshot
-    if (!every || !take) return
+    if (!every || !take || this.#snapshotting) return
     if (this.#applied - this.#snapshotIndex < every) return
-    const snapshot = this.#raft.createSnapshot(this.#applied, take())
+    this.#snapshotting = true
+    this.#encodeSnapshot(this.#applied, take()).catch((error: unknown) =>
+      this.#fail(error instanceof Error ? error : new Error(String(error))),
+    )
+  }
+
+  /** Runs the encoder a slice at a time, letting the event loop (heartbeats, I/O) turn between. */
+  async #encodeSnapshot(index: number, encoder: SnapshotEncoder): Promise<void> {
+    for (;;) {
+      const sliceStartMs = performance.now()
+      let step = encoder.next()
+      while (!step.done && performance.now() - sliceStartMs < snapshotSliceMs) step = encoder.next()
+      if (step.done) {
+        this.#snapshotEncoded = { index, data: step.value }
+        this.#wake?.()
+        return
+      }
+      await new Promise((resolve) => setImmediate(resolve))
+      if (this.#stopping) return
+    }
+  }
+
+  /**
+   * Hands an encoded snapshot to the core (between cycles, as the core requires) and writes it.
+   * The write goes on while the loop runs: the storage orders it before every later write. A
+   * snapshot from the leader installed meanwhile makes it pointless; it is dropped.
+   */
+  #saveSnapshot(encoded: { readonly index: number; readonly data: Uint8Array }): void {
+    this.#snapshotEncoded = null
+    if (encoded.index <= this.#snapshotIndex) {
+      this.#snapshotting = false
+      return
+    }
+    const snapshot = this.#raft.createSnapshot(encoded.index, encoded.data)
     this.#snapshotIndex = snapshot.meta.index
-    await persistSnapshot(this.#options.storage, snapshot)
+    this.#snapshotWrite = persistSnapshot(this.#options.storage, snapshot).then(
+      () => {
+        this.#snapshotting = false
+      },
+      (error: unknown) => this.#fail(error instanceof Error ? error : new Error(String(error))),
+    )
   }
 
   #logRoleChange(): void {

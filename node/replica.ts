@@ -99,7 +99,7 @@ export class Replica {
         apply: (entries, snapshot) => replica!.#apply(entries, snapshot, options.onApplied),
         tickMs: timing.tickMs,
         snapshotEveryEntries: options.snapshotEveryEntries ?? snapshotEveryEntriesDefault,
-        takeSnapshot: () => replica!.#state.encode(),
+        takeSnapshot: () => replica!.#state.encoder(),
         logger: {
           info: (message, fields) => options.logger.info(fields ?? {}, message),
           error: (message, fields) => options.logger.error(fields ?? {}, message),

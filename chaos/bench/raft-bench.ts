@@ -101,7 +101,9 @@ async function startCluster(directories: readonly string[]): Promise<Node[]> {
         const bytes = new Uint8Array(8)
         new DataView(bytes.buffer).setUint32(0, applied)
         new DataView(bytes.buffer).setUint32(4, checksum)
-        return bytes
+        return (function* () {
+          return bytes
+        })()
       },
       logger: {
         info: (message, fields) => log(message, fields),

@@ -329,4 +329,62 @@ solo('a failed write stops the host loudly and fails everything waiting', async 
   await host.stop()
 })
 
+solo(
+  'a snapshot is encoded a slice at a time while the host goes on; it holds the state it began at',
+  async () => {
+    const storage = new MemoryStorage()
+    const raft = new Raft({
+      id: 'solo',
+      random: seededRandom(seed),
+      bootstrapMembership: { voters: ['solo'], learners: [] },
+    })
+    let appliedCommands = 0
+    const encoding = { started: -1, slices: 0, stepsDone: 0, finished: false, appliedMeanwhile: 0 }
+    const stepsMax = 40
+    const host = new RaftHost({
+      raft,
+      storage,
+      send: () => {},
+      apply: (entries) => {
+        appliedCommands += entries.filter((e) => e.kind === 'command').length
+        if (encoding.started >= 0 && !encoding.finished) encoding.appliedMeanwhile++
+      },
+      tickMs,
+      snapshotEveryEntries: 20,
+      takeSnapshot: () => {
+        const count = appliedCommands
+        encoding.started = count
+        return (function* () {
+          for (let step = 0; step < stepsMax; step++) {
+            const until = performance.now() + 1 // a millisecond of work per step
+            while (performance.now() < until) {}
+            encoding.stepsDone++
+            yield
+          }
+          encoding.finished = true
+          return encode(`count ${count}`)
+        })()
+      },
+    })
+    host.start()
+    await waitFor('the single node to lead', () => host.status().role === 'leader')
+    for (let i = 0; i < 20; i++) await host.propose(encode(`entry ${i}`))
+    // The snapshot is due: while it is encoded, proposals go on being applied.
+    await waitFor('the encoding to begin', () => encoding.started >= 0)
+    for (let i = 0; i < 5; i++) await host.propose(encode(`meanwhile ${i}`))
+    assert.ok(encoding.appliedMeanwhile > 0, 'entries were applied while the snapshot was encoded')
+    await waitFor('the snapshot to be written', () => host.status().snapshotIndex > 0)
+    await host.stop()
+    const saved = await storage.snapshots.latest()
+    assert.ok(saved, 'a snapshot was written')
+    assert.is(decode(saved!.data), `count ${encoding.started}`)
+    assert.is(encoding.stepsDone, stepsMax)
+    const commandIndexes = (await storage.log.entries()).filter((e) => e.kind === 'command')
+    assert.ok(
+      commandIndexes.every((e) => e.index > saved!.meta.index),
+      'the log holds only entries after the snapshot',
+    )
+  },
+)
+
 solo.run()

@@ -1,8 +1,15 @@
+import { Packr } from 'msgpackr'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { KubeObject } from '../../../core/api/object.ts'
 import { type ApiCommand, ObjectStore, type ResourceRef } from '../../../core/api/store.ts'
-import { ClusterState, decodeCommand, encodeCommand } from '../../../core/cluster.ts'
+import {
+  ClusterState,
+  decodeCommand,
+  defaultSettings,
+  encodeCommand,
+  objectsPerStateChunk,
+} from '../../../core/cluster.ts'
 
 const test = suite('core: api object store')
 
@@ -579,6 +586,84 @@ test('a batch answers each command; the cluster state carries the store through 
   const copy = ClusterState.decode(state.encode())
   assert.equal(copy.objects.get(configmaps, 'default', 'a'), state.objects.get(configmaps, 'default', 'a'))
   assert.is(copy.objects.size, 2)
+})
+
+/** A state holding the default namespace and `count` ConfigMaps, made through the log's commands. */
+function stateWithConfigMaps(count: number): { state: ClusterState; next: () => number } {
+  const state = new ClusterState()
+  let index = 0
+  const next = () => ++index
+  state.apply(next(), {
+    type: 'api',
+    command: { op: 'create', resource: namespaces, object: object('Namespace', 'default') },
+  })
+  for (let i = 0; i < count; i++) {
+    const command: ApiCommand = {
+      op: 'create',
+      resource: configmaps,
+      object: object('ConfigMap', `cm-${i}`, { namespace: 'default', data: { i: String(i) } }),
+    }
+    state.apply(next(), { type: 'api', command })
+  }
+  return { state, next }
+}
+
+test("a state's encoder encodes it as it was when the encoder was made, a chunk at a time", () => {
+  const count = objectsPerStateChunk * 2 + 10
+  const { state, next } = stateWithConfigMaps(count)
+  const before = state.encode()
+  const encoder = state.encoder()
+  assert.not.ok(encoder.next().done)
+  // Writes while the encoding is under way: an update, a delete, a create.
+  const cm = state.objects.get(configmaps, 'default', 'cm-1')!
+  const write = (command: ApiCommand) => assert.ok(state.apply(next(), { type: 'api', command }).ok)
+  write({
+    op: 'update',
+    resource: configmaps,
+    object: { ...cm, data: { i: 'changed' } },
+    subresource: null,
+    now: '2026-01-01T00:00:00Z',
+  })
+  write({
+    op: 'delete',
+    resource: configmaps,
+    namespace: 'default',
+    name: 'cm-2',
+    propagation: 'Background',
+    now: '2026-01-01T00:00:00Z',
+  })
+  write({ op: 'create', resource: configmaps, object: object('ConfigMap', 'late', { namespace: 'default' }) })
+  let steps = 1
+  let step = encoder.next()
+  for (; !step.done; step = encoder.next()) steps++
+  assert.ok(steps >= 3, `${steps} slices for ${count + 1} objects`)
+  assert.equal(step.value, before, "the bytes of the state at the encoder's making")
+  const decoded = ClusterState.decode(step.value)
+  assert.is(decoded.objects.size, count + 1)
+  assert.equal(decoded.objects.get(configmaps, 'default', 'cm-1')!.data, { i: '1' })
+  assert.ok(decoded.objects.get(configmaps, 'default', 'cm-2'))
+  assert.is(decoded.objects.get(configmaps, 'default', 'late'), undefined)
+})
+
+test('a state in format 1 (objects not chunked) is still read', () => {
+  const { state } = stateWithConfigMaps(3)
+  const formatOne = {
+    clusterId: 'c1',
+    settings: defaultSettings,
+    members: [],
+    removed: [],
+    tokens: [],
+    kv: [],
+    objects: state.objects.toData(),
+  }
+  const bytes = Uint8Array.of(1, ...new Packr({ useRecords: false, moreTypes: false }).pack(formatOne))
+  const decoded = ClusterState.decode(bytes)
+  assert.is(decoded.clusterId, 'c1')
+  assert.is(decoded.objects.size, 4)
+  assert.equal(
+    decoded.objects.get(configmaps, 'default', 'cm-2'),
+    state.objects.get(configmaps, 'default', 'cm-2'),
+  )
 })
 
 test.run()
