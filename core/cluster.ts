@@ -344,11 +344,19 @@ interface EncodedState {
   readonly kv: [string, Uint8Array, number][]
   /** Format 1: the objects themselves. */
   readonly objects?: ObjectData
-  /** Format 2: the objects as packed chunks of one resource each, made a slice at a time. */
-  readonly objectChunks?: { resources: ObjectData['resources']; chunks: [string, Uint8Array][] }
 }
 
-type CapturedState = Omit<EncodedState, 'objects' | 'objectChunks'> & { objects: ObjectData }
+/**
+ * Format 2 is framed: the format byte, the length of the packed header (4 bytes, big-endian), the
+ * header, then the chunks' bytes one after another. Each chunk packs up to objectsPerStateChunk
+ * objects of one resource; the header says which resource and how many bytes each chunk has.
+ */
+interface StateHeader extends Omit<EncodedState, 'objects'> {
+  readonly resources: ObjectData['resources']
+  readonly chunks: [resourceKey: string, bytes: number][]
+}
+
+type CapturedState = Omit<EncodedState, 'objects'> & { objects: ObjectData }
 
 /** Copies of everything the state holds, taken at once; the objects themselves are shared. */
 function captureState(state: ClusterState): CapturedState {
@@ -365,31 +373,64 @@ function captureState(state: ClusterState): CapturedState {
 
 function* encodeStateInSlices(captured: CapturedState): Generator<void, Uint8Array, undefined> {
   const { objects, ...rest } = captured
-  const chunks: [string, Uint8Array][] = []
+  const keys: string[] = []
+  const chunks: Uint8Array[] = []
   for (const [key, list] of objects.objects) {
     for (let start = 0; start < list.length; start += objectsPerStateChunk) {
-      chunks.push([key, packr.pack(list.slice(start, start + objectsPerStateChunk))])
+      keys.push(key)
+      chunks.push(packr.pack(list.slice(start, start + objectsPerStateChunk)))
       yield
     }
   }
-  const encoded: EncodedState = { ...rest, objectChunks: { resources: objects.resources, chunks } }
-  return versioned(stateFormatVersion, encoded)
+  const header: StateHeader = {
+    ...rest,
+    resources: objects.resources,
+    chunks: chunks.map((chunk, i) => [keys[i]!, chunk.length]),
+  }
+  const packedHeader = packr.pack(header)
+  const out = new Uint8Array(5 + packedHeader.length + chunks.reduce((sum, c) => sum + c.length, 0))
+  out[0] = stateFormatVersion
+  new DataView(out.buffer).setUint32(1, packedHeader.length)
+  out.set(packedHeader, 5)
+  let offset = 5 + packedHeader.length
+  for (const chunk of chunks) {
+    out.set(chunk, offset)
+    offset += chunk.length
+  }
+  return out
 }
 
-function objectsOf(encoded: EncodedState): ObjectData | undefined {
-  if (!encoded.objectChunks) return encoded.objects
-  const { resources, chunks } = encoded.objectChunks
+/** A format-2 state as format 1 has it: the header's fields and the objects unpacked. */
+function unframeState(bytes: Uint8Array): EncodedState {
+  const malformed = (why: string) => new ClusterFormatError(`cluster state: malformed (${why})`)
+  if (bytes.length < 5) throw new ClusterFormatError(`cluster state: too short (${bytes.length} bytes)`)
+  const headerLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(1)
+  if (5 + headerLength > bytes.length) throw malformed('the header runs past the end')
   try {
-    return { resources, objects: chunks.map(([key, bytes]) => [key, packr.unpack(bytes) as KubeObject[]]) }
+    const { resources, chunks, ...rest } = packr.unpack(bytes.subarray(5, 5 + headerLength)) as StateHeader
+    let offset = 5 + headerLength
+    const objects: ObjectData['objects'] = []
+    for (const [key, length] of chunks) {
+      if (offset + length > bytes.length) throw malformed('a chunk runs past the end')
+      objects.push([key, packr.unpack(bytes.subarray(offset, offset + length)) as KubeObject[]])
+      offset += length
+    }
+    if (offset !== bytes.length) throw malformed(`${bytes.length - offset} bytes after the last chunk`)
+    return { ...rest, objects: { resources, objects } }
   } catch (error) {
-    throw new ClusterFormatError(`cluster state: malformed objects (${(error as Error).message})`)
+    if (error instanceof ClusterFormatError) throw error
+    throw malformed((error as Error).message)
   }
 }
 
 function decodeState(bytes: Uint8Array): ClusterState {
-  // Format 1 (objects unchunked) is still read: snapshots written before chunking.
-  const format = bytes[0] === 1 ? 1 : stateFormatVersion
-  const encoded = unversioned('cluster state', format, bytes) as EncodedState
+  // Format 1 (everything packed at once) is still read: snapshots written before format 2.
+  const encoded =
+    bytes[0] === 1
+      ? (unversioned('cluster state', 1, bytes) as EncodedState)
+      : bytes[0] === stateFormatVersion
+        ? unframeState(bytes)
+        : (unversioned('cluster state', stateFormatVersion, bytes) as EncodedState)
   const state = new ClusterState()
   state.clusterId = encoded.clusterId
   state.settings = { ...defaultSettings, ...encoded.settings }
@@ -397,6 +438,6 @@ function decodeState(bytes: Uint8Array): ClusterState {
   for (const id of encoded.removed) state.removed.add(id)
   for (const token of encoded.tokens) state.tokens.set(token.sha256, token)
   for (const [key, value, version] of encoded.kv) state.kv.set(key, { value, version })
-  state.objects = ObjectStore.fromData(objectsOf(encoded))
+  state.objects = ObjectStore.fromData(encoded.objects)
   return state
 }

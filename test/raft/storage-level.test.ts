@@ -5,9 +5,10 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Level } from 'level'
+import { Packr } from 'msgpackr'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { encodeSnapshot } from '../../raft/codec.ts'
+import { decodeSnapshot, encodeSnapshot, FormatError } from '../../raft/codec.ts'
 import { type LevelStorage, levelStorageLayoutVersion, openLevelStorage } from '../../raft/storage/level.ts'
 import { persistSnapshot, type RaftStorage } from '../../raft/storage.ts'
 import type { Snapshot } from '../../raft/types.ts'
@@ -235,5 +236,29 @@ level('a smaller snapshot deletes the chunks of the larger one it replaces', () 
     assert.is(await chunkRecords(), Math.ceil(encodeSnapshot(small).length / snapshotChunkBytes))
   }),
 )
+
+level('a snapshot record keeps its data as bytes after the meta; format 1 is still read', () => {
+  const snapshot: Snapshot = {
+    meta: { index: 7, term: 2, membership: { voters: ['a', 'b'], learners: [] } },
+    data: Uint8Array.from({ length: 300 }, (_, i) => i % 256),
+  }
+  const encoded = encodeSnapshot(snapshot)
+  assert.equal(decodeSnapshot(encoded), snapshot)
+  assert.equal(encoded.subarray(encoded.length - 300), snapshot.data, 'the data is stored as it is')
+  const formatOne = Uint8Array.of(1, ...new Packr({ useRecords: false, moreTypes: false }).pack(snapshot))
+  assert.equal(decodeSnapshot(formatOne), snapshot)
+  const refused = (bytes: Uint8Array, pattern: RegExp) =>
+    assert.throws(
+      () => decodeSnapshot(bytes),
+      (error: Error) => error instanceof FormatError && pattern.test(error.message),
+    )
+  refused(encoded.subarray(0, 8), /meta runs past the end/)
+  refused(
+    Uint8Array.of(9, ...encoded.subarray(1)),
+    /format version 9 is not supported \(this build reads 2\)/,
+  )
+  refused(Uint8Array.of(2, 0, 0, 0, 1, 0x82, 0), /malformed meta/)
+  refused(Uint8Array.of(2, 0), /too short/)
+})
 
 level.run()

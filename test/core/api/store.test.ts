@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert'
 import type { KubeObject } from '../../../core/api/object.ts'
 import { type ApiCommand, ObjectStore, type ResourceRef } from '../../../core/api/store.ts'
 import {
+  ClusterFormatError,
   ClusterState,
   decodeCommand,
   defaultSettings,
@@ -664,6 +665,20 @@ test('a state in format 1 (objects not chunked) is still read', () => {
     decoded.objects.get(configmaps, 'default', 'cm-2'),
     state.objects.get(configmaps, 'default', 'cm-2'),
   )
+})
+
+test('a malformed state is refused with a format error, not read in part', () => {
+  const { state } = stateWithConfigMaps(objectsPerStateChunk + 1)
+  const bytes = state.encode()
+  const refused = (broken: Uint8Array, pattern: RegExp) =>
+    assert.throws(
+      () => ClusterState.decode(broken),
+      (error: Error) => error instanceof ClusterFormatError && pattern.test(error.message),
+    )
+  refused(bytes.subarray(0, bytes.length - 10), /a chunk runs past the end/)
+  refused(Uint8Array.of(...bytes, 0), /1 bytes after the last chunk/)
+  refused(bytes.subarray(0, 20), /header runs past the end/)
+  refused(bytes.subarray(0, 3), /too short/)
 })
 
 test.run()
