@@ -30,9 +30,9 @@ import {
   type SupervisorEvent,
   type SupervisorRef,
   type SupervisorSpec,
-  startChild,
+  startChildren,
   startSupervisor,
-  stopChild,
+  stopChildren,
   supervisorChild,
 } from './supervisor.ts'
 import { describeError } from './supervisor-errors.ts'
@@ -135,6 +135,9 @@ export const plansInFlightMax = 8
  */
 export const planSliceMs = 10
 
+/** Object actors started in one turn of the event loop at most (each costs about 0.2 ms to start). */
+export const objectActorsStartedPerTurnMax = 100
+
 /** A plan whose proposal failed (not refused: failed to be decided) is made again after this long. */
 export const proposeRetryMs = 1_000
 
@@ -161,6 +164,8 @@ export class ControlPlane {
   #planners: (() => void)[] = []
   #sliceStartMs: number | undefined
   #sliceTimer: unknown
+  /** Starts the object actors that did not fit in the last sync's turn. */
+  #syncTimer: unknown
   /**
    * Bumped by stop(): the rounds of a stopped tree neither plan again nor hand on turns, and the
    * turns they held are forgotten (a round dropped while it waited would otherwise hold its turn
@@ -198,7 +203,8 @@ export class ControlPlane {
     if (this.#wakeTimer !== undefined) clock.clearTimeout(this.#wakeTimer)
     if (this.#restartTimer !== undefined) clock.clearTimeout(this.#restartTimer)
     if (this.#sliceTimer !== undefined) clock.clearTimeout(this.#sliceTimer)
-    this.#wakeTimer = this.#restartTimer = this.#sliceTimer = this.#sliceStartMs = undefined
+    if (this.#syncTimer !== undefined) clock.clearTimeout(this.#syncTimer)
+    this.#wakeTimer = this.#restartTimer = this.#sliceTimer = this.#syncTimer = this.#sliceStartMs = undefined
     // Rounds still waiting to plan belong to the stopped tree: they never plan.
     this.#planners = []
     this.#plansWaiting = []
@@ -350,25 +356,41 @@ export class ControlPlane {
     return paths
   }
 
-  /** Per-object supervisors gain a child for each new object and lose those whose object went. */
+  /**
+   * Per-object supervisors gain a child for each new object and lose those whose object went. At
+   * most objectActorsStartedPerTurnMax start at once (a new leader of a thousand-node cluster has a
+   * thousand Node actors to start); the rest start on the next turns of the event loop.
+   */
   #syncObjectActors(): void {
     const root = this.#root
     if (!root) return
     const view = this.#currentView()
     const running = root.getSnapshot().children
+    let budget = objectActorsStartedPerTurnMax
     for (const controller of this.#objectControllers) {
       if (controller.actors !== 'per-object') continue
       const supervisor = running[controller.id] as SupervisorRef | undefined
       if (!supervisor) continue // restarting; synced again at the next wake
       const wanted = new Set(view.list(controller.resource).map(objectKey))
       const have = new Set(supervisor.getSnapshot().childInfo.map((info) => info.id))
-      for (const key of have) if (!wanted.has(key)) stopChild(supervisor, key)
-      for (const key of wanted) {
-        if (have.has(key)) continue
-        startChild(
-          supervisor,
+      stopChildren(
+        supervisor,
+        [...have].filter((key) => !wanted.has(key)),
+      )
+      const missing = [...wanted].filter((key) => !have.has(key))
+      const starting = missing.slice(0, budget)
+      budget -= starting.length
+      startChildren(
+        supervisor,
+        starting.map((key) =>
           this.#actorSpec(key, `${controller.id}/${key}`, () => this.#reconcileObject(controller, key)),
-        )
+        ),
+      )
+      if (starting.length < missing.length && this.#syncTimer === undefined) {
+        this.#syncTimer = this.#ports.clock.setTimeout(() => {
+          this.#syncTimer = undefined
+          this.#syncObjectActors()
+        }, 0)
       }
     }
   }

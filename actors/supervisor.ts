@@ -47,6 +47,8 @@ export const shutdownEventType = 'supervisor.shutdown'
 export type SupervisorRequest =
   | { readonly type: 'supervisor.start-child'; readonly spec: ChildSpec }
   | { readonly type: 'supervisor.stop-child'; readonly id: string }
+  | { readonly type: 'supervisor.start-children'; readonly specs: readonly ChildSpec[] }
+  | { readonly type: 'supervisor.stop-children'; readonly ids: readonly string[] }
   | { readonly type: typeof shutdownEventType }
 
 type TimerEvent = { readonly type: 'supervisor.timer'; readonly key: string }
@@ -202,6 +204,12 @@ export function createSupervisorLogic(spec: SupervisorSpec, options: SupervisorO
         return
       case 'supervisor.start-child':
         startChildRequest(runtime, event.spec)
+        return
+      case 'supervisor.stop-children':
+        for (const id of event.ids) run(runtime, { type: 'stop-child', id })
+        return
+      case 'supervisor.start-children':
+        for (const childSpec of event.specs) startChildRequest(runtime, childSpec)
         return
     }
     // Anything else (a child's sendParent, say) is not for the supervisor.
@@ -372,6 +380,19 @@ function xstateClock(clock: Clock) {
 /** OTP `start_child`: adds a child at the end and starts it; duplicates are rejected (see onEvent). */
 export function startChild(supervisor: SupervisorRef, spec: ChildSpec): void {
   supervisor.send({ type: 'supervisor.start-child', spec })
+}
+
+/**
+ * startChild for each spec in order, as one event: the supervisor's snapshot (every child's info)
+ * is made once, not once per child — a control plane starting a thousand actors at once.
+ */
+export function startChildren(supervisor: SupervisorRef, specs: readonly ChildSpec[]): void {
+  if (specs.length > 0) supervisor.send({ type: 'supervisor.start-children', specs })
+}
+
+/** stopChild for each id in order, as one event. */
+export function stopChildren(supervisor: SupervisorRef, ids: readonly string[]): void {
+  if (ids.length > 0) supervisor.send({ type: 'supervisor.stop-children', ids })
 }
 
 /** OTP `terminate_child` + `delete_child`: stops the child (honouring shutdownMs) and forgets it. */

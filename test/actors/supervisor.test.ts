@@ -12,7 +12,9 @@ import {
   SupervisorGaveUpError,
   shutdownSupervisor,
   startChild,
+  startChildren,
   stopChild,
+  stopChildren,
   whichChildren,
 } from '../../actors/supervisor.ts'
 import { briefs, crash, exit, harness, statuses, worker } from './support.ts'
@@ -461,6 +463,27 @@ test('startChild adds a child at the end and starts it; duplicates and bad specs
   // A dynamic child is supervised like a static one.
   crash(supervisor, ['deployment/web'])
   assert.equal(statuses(supervisor), ['a:running:0', 'deployment/web:running:1'])
+})
+
+test('startChildren and stopChildren act as startChild and stopChild for each, in order, in one event', () => {
+  const log: string[] = []
+  const { supervisor, events } = harness({
+    strategy: 'one_for_one',
+    maxRestarts: 3,
+    periodMs: 1_000,
+    children: [worker(log, 'a')],
+  })
+  let snapshots = 0
+  supervisor.subscribe(() => snapshots++)
+  startChildren(supervisor, [worker(log, 'b'), worker(log, 'a'), worker(log, 'c')])
+  assert.is(snapshots, 1, 'one snapshot for the three requests')
+  assert.equal(log, ['start a', 'start b', 'start c'])
+  assert.equal(statuses(supervisor), ['a:running:0', 'b:running:0', 'c:running:0'])
+  stopChildren(supervisor, ['c', 'nope', 'a'])
+  assert.equal(log.slice(3), ['stop c', 'stop a'])
+  assert.equal(statuses(supervisor), ['b:running:0'])
+  assert.ok(briefs(events, 0).some((brief) => brief.includes('rejected start-child a')))
+  assert.ok(briefs(events, 0).some((brief) => brief.includes('nope')))
 })
 
 test('stopChild stops the child (with its tree) and forgets it; unknown ids are rejected', () => {
