@@ -29,6 +29,7 @@ export class ClusterView {
   readonly #byNamespace = new Map<string, Map<string, KubeObject[]>>()
   #podsByController: Map<string, KubeObject[]> | undefined
   #podsByNode: Map<string, KubeObject[]> | undefined
+  readonly #memos = new Map<string, unknown>()
 
   constructor(source: ObjectSource, version: number) {
     this.#source = source
@@ -73,6 +74,15 @@ export class ClusterView {
   orphanPods(namespace: string): readonly KubeObject[] {
     this.podsControlledBy('')
     return this.#podsByController!.get(orphanKey(namespace)) ?? []
+  }
+
+  /**
+   * Something every controller computes alike from this view (a thousand Node actors asking
+   * whether evictions are paused), computed once: the view never changes.
+   */
+  memo<T>(key: string, compute: () => T): T {
+    if (!this.#memos.has(key)) this.#memos.set(key, compute())
+    return this.#memos.get(key) as T
   }
 
   podsOnNode(nodeName: string): readonly KubeObject[] {

@@ -27,11 +27,13 @@ import {
 import {
   controllerOf,
   deploymentsResource,
+  formatTime,
   isObject,
   type Plan,
   podsResource,
   refOf,
   replicaSetsResource,
+  requireTime,
 } from './plans/plan.ts'
 import { planReplicaSet } from './plans/replicaset.ts'
 import { planScheduling } from './plans/scheduling.ts'
@@ -59,6 +61,9 @@ const storedResources: readonly ResourceRef[] = [
     }),
   ).values(),
 ]
+
+/** How often the actor of a node the leader has not heard from lately looks again. */
+export const silentNodeRecheckMs = 1_000
 
 export function controllers(signals: ControllerSignals): {
   objects: ObjectController[]
@@ -108,8 +113,6 @@ export function controllers(signals: ControllerSignals): {
         id: 'nodes',
         resource: nodesResource,
         actors: 'per-object',
-        // Readiness follows heartbeats, which do not go through the log.
-        resyncMs: 1_000,
         watches: [pods],
         concerns: (change) => {
           const node = (change.object.spec as { nodeName?: unknown } | undefined)?.nodeName
@@ -117,6 +120,14 @@ export function controllers(signals: ControllerSignals): {
         },
         plan: (node, { view, fixed }) => {
           const settings = signals.settings()
+          // Readiness follows heartbeats, which do not go through the log: look again when this
+          // node's silence would pass the grace period, or soon while it is silent already.
+          const silentMs = signals.nodeSilentMs(node)
+          const recheckInMs =
+            silentMs !== null && silentMs < settings.nodeNotReadyGraceMs
+              ? settings.nodeNotReadyGraceMs - silentMs
+              : silentNodeRecheckMs
+          const recheckAt = formatTime(requireTime(fixed.now) + recheckInMs + 999)
           const readiness = planNodeReadiness({
             nodes: [node],
             silentMs: signals.nodeSilentMs,
@@ -124,14 +135,16 @@ export function controllers(signals: ControllerSignals): {
             now: fixed.now,
           })
           // Readiness first: eviction plans from the node as it is stored, after the transition.
-          if (readiness.commands.length > 0 || evictionsPaused(view.list(nodesResource))) return readiness
-          return planNodeEviction({
+          const paused = view.memo('evictionsPaused', () => evictionsPaused(view.list(nodesResource)))
+          if (readiness.commands.length > 0 || paused) return { ...readiness, recheckAt }
+          const eviction = planNodeEviction({
             node,
             pods: view.podsOnNode(node.metadata.name ?? ''),
             evictionTimeoutMs: settings.evictionTimeoutMs,
             statefulSafetyMs: statefulSafetyMsDefault,
             now: fixed.now,
           })
+          return { ...eviction, recheckAt: earlierTime(eviction.recheckAt, recheckAt) }
         },
       },
       {
@@ -291,6 +304,11 @@ const replicaSets = keyOf(replicaSetsResource)
 const endpoints = keyOf(endpointsResource)
 
 /** The key of the object's managing controller, if it is of `kind`. */
+/** The earlier of two RFC 3339 times (UTC, one format: they compare as text). */
+function earlierTime(a: string | undefined, b: string): string {
+  return a !== undefined && a < b ? a : b
+}
+
 function ownerKeys(object: KubeObject, kind: string): string[] {
   const owner = controllerOf(object)
   if (owner?.kind !== kind) return []
