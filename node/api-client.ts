@@ -144,6 +144,12 @@ export class ApiClient {
   readonly #timeoutMs: number
   readonly #responseBytesMax: number
   readonly #agent: Agent
+  /**
+   * Streams (watches) get connections of their own, not counted against socketsMax: each holds
+   * its connection for as long as it lasts, and a thousand watches (hollow kubelets) sharing the
+   * requests' pool would take every socket and leave the requests queued behind them for ever.
+   */
+  readonly #streamAgent: Agent
 
   static async fromKubeconfig(
     options: ResolveKubeconfigOptions & Pick<ApiClientOptions, 'timeoutMs' | 'socketsMax'> = {},
@@ -167,12 +173,13 @@ export class ApiClient {
     this.#token = options.token
     this.#timeoutMs = positive(options.timeoutMs ?? requestTimeoutMsDefault, 'timeoutMs')
     this.#responseBytesMax = positive(options.responseBytesMax ?? responseBytesMaxDefault, 'responseBytesMax')
+    const tls = { ca: options.caPem ?? undefined, rejectUnauthorized: options.insecure !== true }
     this.#agent = new Agent({
       keepAlive: true,
       maxSockets: positive(options.socketsMax ?? socketsMaxDefault, 'socketsMax'),
-      ca: options.caPem ?? undefined,
-      rejectUnauthorized: options.insecure !== true,
+      ...tls,
     })
+    this.#streamAgent = new Agent({ keepAlive: false, ...tls })
   }
 
   /** The method, body and headers of a request: the token, the body's type and length, the caller's headers. */
@@ -216,7 +223,7 @@ export class ApiClient {
     const { promise, resolve, reject } = Promise.withResolvers<ApiStream>()
     options.signal?.throwIfAborted()
     const request = httpsRequest({
-      agent: this.#agent,
+      agent: this.#streamAgent,
       protocol: 'https:',
       hostname: this.#base.hostname.replace(/^\[(.*)\]$/, '$1'),
       port: this.#base.port || 443,
@@ -259,6 +266,7 @@ export class ApiClient {
   /** Closes every pooled connection; requests in flight fail. */
   close(): void {
     this.#agent.destroy()
+    this.#streamAgent.destroy()
   }
 
   #send(

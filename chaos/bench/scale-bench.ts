@@ -15,7 +15,8 @@
 //   COX_BENCH_LIMIT_S      give up after this long (default 300)
 
 import { type ChildProcess, spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { createWriteStream, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { type ApiClient, jsonLines } from '../../node/api-client.ts'
 import { coxScript, type ProcessCluster, waitFor } from '../real/process-cluster.ts'
 import {
@@ -72,9 +73,13 @@ function startHollow(cluster: ProcessCluster, via: string): Promise<ChildProcess
   // Whatever ends this process (the watchdog too) ends the hollow nodes with it.
   process.once('exit', () => child.kill('SIGTERM'))
   let tail = ''
+  // Its log is kept with the agents' (COX_KEEP_E2E keeps the directory).
+  const logFile = createWriteStream(join(cluster.dir, 'hollow.log'))
   child.stderr!.on('data', (chunk: Buffer) => {
     tail = (tail + chunk.toString('utf8')).slice(-4000)
+    logFile.write(chunk)
   })
+  child.once('exit', () => logFile.end())
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`hollow nodes did not start: ${tail}`)), hollowReadyMsMax)
     child.stdout!.once('data', () => {

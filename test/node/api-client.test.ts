@@ -238,6 +238,25 @@ test('stream answers at the headers and yields the body as it comes; close ends 
   assert.instance(refused, ApiUnreachableError)
 })
 
+test('streams do not take the sockets requests are pooled on: more watches than socketsMax leave requests answered', async (context) => {
+  const watching: ServerResponse[] = []
+  const serving = await serve(context, (req, res) => {
+    if (req.url?.includes('watch')) {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.write('{"type":"BOOKMARK"}\n')
+      watching.push(res)
+      return
+    }
+    res.end('ok')
+  })
+  const api = client(context, { server: serving.url, socketsMax: 2, timeoutMs: 2_000 })
+  const streams = await Promise.all(Array.from({ length: 5 }, () => api.stream('GET', '/pods?watch=1')))
+  assert.ok(streams.every((stream) => stream.status === 200))
+  const answers = await Promise.all(Array.from({ length: 4 }, (_, i) => api.request('GET', `/kv/${i}`)))
+  assert.ok(answers.every((answer) => answer.status === 200 && answer.text() === 'ok'))
+  for (const stream of streams) stream.close()
+})
+
 test('a GET on a kept-alive connection the server dropped is sent again; a POST is not', async (context) => {
   const requestsBySocket = new Map<Socket, number>()
   const serving = await serve(context, (req, res) => {
