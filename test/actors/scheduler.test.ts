@@ -5,7 +5,7 @@
 
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { type SchedulePlan, type Strategy, schedule } from '../../actors/scheduler.ts'
+import { feasibleNodesToFind, type SchedulePlan, type Strategy, schedule } from '../../actors/scheduler.ts'
 import type { KubeObject } from '../../core/api/object.ts'
 
 const test = suite('actors: scheduler')
@@ -661,6 +661,28 @@ test('the plan depends on nothing but the input: order of nodes and pods, and ti
   const reordered = plan([...nodes].reverse(), pending, { pods: [...existing].reverse(), strategy: 'spread' })
   assert.equal(reordered, spread)
   assert.equal(outcome(plan(nodes, pending, { pods: existing })), { p1: 'c', p2: 'c', p3: 'c' })
+})
+
+test('large clusters: as kube-scheduler, a pod is placed among the first feasible nodes found, searches taking turns', () => {
+  assert.equal(
+    [50, 99, 100, 1_000, 5_000, 6_000].map(feasibleNodesToFind),
+    [50, 99, 100, 420, 500, 300],
+    "kube-scheduler's numFeasibleNodesToFind with the default percentageOfNodesToScore",
+  )
+  const names = Array.from({ length: 1_000 }, (_, i) => `n-${String(i).padStart(4, '0')}`)
+  const nodes = names.map((name) => node(name))
+  const result = outcome(
+    plan(nodes, [pod('a', { cpu: '1' }), pod('b', { cpu: '1' }), pod('c', { cpu: '1' })]),
+  )
+  // Each search starts where the last ended: b's (420-839) sees only empty nodes and takes the first;
+  // c's wraps round from 840 to 259 and, bin packing, joins a on the busier node.
+  assert.equal(result, { a: names[0], b: names[420], c: names[0] })
+  const unfit = outcome(plan(nodes, [pod('big', { cpu: '100' })])).big
+  assert.is(
+    unfit,
+    '0/1000 nodes are available: 1000 Insufficient cpu.',
+    'an unschedulable pod is tried on every node',
+  )
 })
 
 test.run()
