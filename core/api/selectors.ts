@@ -468,12 +468,21 @@ function firstIp(podIPs: unknown): unknown {
   return Array.isArray(podIPs) && isRecord(podIPs[0]) ? podIPs[0].ip : undefined
 }
 
-function fieldGetters(resource: ResourceType): Record<string, FieldGetter> {
-  return {
-    'metadata.name': at('metadata', 'name'),
-    'metadata.namespace': at('metadata', 'namespace'),
-    ...selectableFields[`${resource.group}/${resource.kind}`],
+/** The getters of each kind, made once: every watcher with a field selector asks for every change. */
+const gettersByKind = new Map<string, Readonly<Record<string, FieldGetter>>>()
+
+function fieldGetters(resource: ResourceType): Readonly<Record<string, FieldGetter>> {
+  const kind = `${resource.group}/${resource.kind}`
+  let getters = gettersByKind.get(kind)
+  if (!getters) {
+    getters = {
+      'metadata.name': at('metadata', 'name'),
+      'metadata.namespace': at('metadata', 'namespace'),
+      ...selectableFields[kind],
+    }
+    gettersByKind.set(kind, getters)
   }
+  return getters
 }
 
 /** The fields `resource` can be selected by, e.g. for documentation and tests. */
