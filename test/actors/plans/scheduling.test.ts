@@ -1,6 +1,11 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { planScheduling } from '../../../actors/plans/scheduling.ts'
+import {
+  bindingsPerPlan,
+  bindingsPerPlanMax,
+  nodePodPairsPerPlanMax,
+  planScheduling,
+} from '../../../actors/plans/scheduling.ts'
 import type { KubeObject } from '../../../core/api/object.ts'
 
 const now = '2026-11-26T02:00:00Z'
@@ -94,6 +99,13 @@ test("bound, finished, deleting and other schedulers' pods are left alone", () =
     pod('other', { schedulerName: 'my-scheduler' }),
   ]
   assert.equal(planScheduling({ pods, nodes: [node('n1')], strategy: 'binpack', now }).commands, [])
+})
+
+test('a plan places up to 500 pods, fewer in clusters large enough to make each pod cost more', () => {
+  assert.is(bindingsPerPlan(3), bindingsPerPlanMax)
+  assert.is(bindingsPerPlan(100), bindingsPerPlanMax)
+  assert.is(bindingsPerPlan(1_000), Math.floor(nodePodPairsPerPlanMax / 420))
+  assert.ok(bindingsPerPlan(100_000) >= 1)
 })
 
 test.run()
