@@ -135,7 +135,7 @@ export const plansInFlightMax = 8
  */
 export const planSliceMs = 10
 
-/** Object actors started in one turn of the event loop at most (each costs about 0.2 ms to start). */
+/** Object actors started (or stopped) in one turn of the event loop at most (about 0.2 ms each). */
 export const objectActorsStartedPerTurnMax = 100
 
 /** A plan whose proposal failed (not refused: failed to be decided) is made again after this long. */
@@ -212,9 +212,28 @@ export class ControlPlane {
     this.#generation++
     const root = this.#root
     this.#root = undefined
-    root?.stop()
+    if (root) this.#tearDown(root)
     this.#listeners.clear()
     this.#view = undefined
+  }
+
+  /**
+   * Stops a tree a hundred object actors per turn of the event loop, then its root: stopping a
+   * thousand-node cluster's tree in one go held the thread for a second just as the leadership was
+   * moving. Its actors can no longer plan meanwhile (their rounds belong to an older generation).
+   */
+  #tearDown(root: ReturnType<typeof startSupervisor>): void {
+    const children = root.getSnapshot().children
+    for (const controller of this.#objectControllers) {
+      const supervisor = children[controller.id] as SupervisorRef | undefined
+      if (controller.actors !== 'per-object' || !supervisor) continue
+      const ids = supervisor.getSnapshot().childInfo.map((info) => info.id)
+      if (ids.length === 0) continue
+      stopChildren(supervisor, ids.slice(-objectActorsStartedPerTurnMax).reverse())
+      this.#ports.clock.setTimeout(() => this.#tearDown(root), 0)
+      return
+    }
+    root.stop()
   }
 
   /**
@@ -302,13 +321,15 @@ export class ControlPlane {
     reconcile: () => Promise<{ recheckAtMs?: number }>,
     woken = true,
   ): ChildSpec {
+    const generation = this.#generation
     return {
       id,
       restart: 'permanent',
       start: () => ({
         logic: controllerLogic,
         input: {
-          reconcile,
+          // An actor of a stopped tree, waiting to be torn down, does nothing.
+          reconcile: () => (generation === this.#generation ? reconcile() : Promise.resolve({})),
           subscribe: (wake) => {
             if (!woken) return () => {}
             this.#listeners.set(path, wake)
