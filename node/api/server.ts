@@ -338,6 +338,7 @@ class KubernetesApi {
       {
         resource: resourceKey(resource),
         wants: inScope,
+        ...boundTo(resource, ctx.query.get('fieldSelector') ?? ''),
         deliver: (events: readonly HubEvent[]) => {
           for (const event of events) write(event.change.type, this.#present(resource, event.change.object))
         },
@@ -1007,3 +1008,15 @@ export function randomSuffix(): string {
 }
 
 export type { ServerResponse }
+
+/**
+ * The node a pods watch wants only pods of (a kubelet's `spec.nodeName=NAME` selector), so the
+ * hub asks it only about those; {} for any other watch. The selector was checked by #filter.
+ */
+function boundTo(resource: ResourceType, fieldSelector: string): { nodeName?: string } {
+  if (resource.group !== '' || resource.kind !== 'Pod') return {}
+  const node = parseFieldSelector(fieldSelector).find(
+    (r) => r.field === 'spec.nodeName' && r.operator === '=',
+  )
+  return node && node.value !== '' ? { nodeName: node.value } : {}
+}

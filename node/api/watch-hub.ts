@@ -19,6 +19,12 @@ export interface Watcher {
   readonly resource: string
   /** Whether this watcher wants the event (namespace, selectors); checked before queueing. */
   readonly wants: (object: KubeObject) => boolean
+  /**
+   * Set when `wants` passes only objects bound to this node (a kubelet's `spec.nodeName=NAME`
+   * field selector): such watchers are asked only about changes to objects bound there, so a
+   * thousand kubelets' watches cost one lookup per change, not a thousand.
+   */
+  readonly nodeName?: string
   readonly deliver: (events: readonly HubEvent[]) => void
   /** Told once when the watcher is dropped for falling behind. */
   readonly expire: () => void
@@ -29,6 +35,8 @@ export class WatchHub {
   /** Changes older than this index may be missing (history trimmed, or restored from a snapshot). */
   #oldestKnown: number
   readonly #watchers = new Set<Watcher>()
+  /** The watchers that said which node's objects they want, by that node. */
+  readonly #byNode = new Map<string, Set<Watcher>>()
 
   constructor(startIndex: number) {
     this.#oldestKnown = startIndex
@@ -45,11 +53,18 @@ export class WatchHub {
       this.#oldestKnown = this.#history[drop - 1]!.index
       this.#history = this.#history.slice(drop)
     }
-    for (const watcher of this.#watchers) {
-      const wanted = events.filter(
-        (e) => e.change.resource === watcher.resource && watcher.wants(e.change.object),
-      )
-      if (wanted.length > 0) watcher.deliver(wanted)
+    for (const watcher of this.#watchers) offer(watcher, events)
+    if (this.#byNode.size === 0) return
+    const byNode = new Map<string, HubEvent[]>()
+    for (const event of events) {
+      const node = nodeNameOf(event.change.object)
+      if (node === undefined || !this.#byNode.has(node)) continue
+      const list = byNode.get(node)
+      if (list) list.push(event)
+      else byNode.set(node, [event])
+    }
+    for (const [node, nodeEvents] of byNode) {
+      for (const watcher of this.#byNode.get(node) ?? []) offer(watcher, nodeEvents)
     }
   }
 
@@ -57,10 +72,10 @@ export class WatchHub {
   reset(index: number): void {
     this.#history = []
     this.#oldestKnown = index
-    for (const watcher of [...this.#watchers]) {
-      this.#watchers.delete(watcher)
-      watcher.expire()
-    }
+    const all = [...this.#watchers, ...[...this.#byNode.values()].flatMap((set) => [...set])]
+    this.#watchers.clear()
+    this.#byNode.clear()
+    for (const watcher of all) watcher.expire()
   }
 
   /**
@@ -74,8 +89,18 @@ export class WatchHub {
       (e) => e.index > afterIndex && e.change.resource === watcher.resource && watcher.wants(e.change.object),
     )
     if (backlog.length > 0) watcher.deliver(backlog)
-    this.#watchers.add(entry)
-    return () => this.#watchers.delete(entry)
+    const { nodeName } = entry
+    if (nodeName === undefined) {
+      this.#watchers.add(entry)
+      return () => this.#watchers.delete(entry)
+    }
+    const set = this.#byNode.get(nodeName) ?? new Set<Watcher>()
+    this.#byNode.set(nodeName, set)
+    set.add(entry)
+    return () => {
+      set.delete(entry)
+      if (set.size === 0 && this.#byNode.get(nodeName) === set) this.#byNode.delete(nodeName)
+    }
   }
 
   get oldestIndex(): number {
@@ -83,6 +108,20 @@ export class WatchHub {
   }
 
   get watcherCount(): number {
-    return this.#watchers.size
+    let count = this.#watchers.size
+    for (const set of this.#byNode.values()) count += set.size
+    return count
   }
+}
+
+function offer(watcher: Watcher, events: readonly HubEvent[]): void {
+  const wanted = events.filter(
+    (e) => e.change.resource === watcher.resource && watcher.wants(e.change.object),
+  )
+  if (wanted.length > 0) watcher.deliver(wanted)
+}
+
+function nodeNameOf(object: KubeObject): string | undefined {
+  const name = (object.spec as { nodeName?: unknown } | undefined)?.nodeName
+  return typeof name === 'string' && name !== '' ? name : undefined
 }
