@@ -7,6 +7,7 @@
 import { Packr } from 'msgpackr'
 import type { KubeObject } from './api/object.ts'
 import { type ApiCommand, type ApiResult, ObjectStore, type WatchChange } from './api/store.ts'
+import { frame, unframe } from './framed.ts'
 
 export type MemberRole = 'voter' | 'standby' | 'worker'
 
@@ -347,9 +348,9 @@ interface EncodedState {
 }
 
 /**
- * Format 2 is framed: the format byte, the length of the packed header (4 bytes, big-endian), the
- * header, then the chunks' bytes one after another. Each chunk packs up to objectsPerStateChunk
- * objects of one resource; the header says which resource and how many bytes each chunk has.
+ * Format 2 is framed (framed.ts): the packed header, then the chunks' bytes one after another.
+ * Each chunk packs up to objectsPerStateChunk objects of one resource; the header says which
+ * resource and how many bytes each chunk has.
  */
 interface StateHeader extends Omit<EncodedState, 'objects'> {
   readonly resources: ObjectData['resources']
@@ -387,35 +388,25 @@ function* encodeStateInSlices(captured: CapturedState): Generator<void, Uint8Arr
     resources: objects.resources,
     chunks: chunks.map((chunk, i) => [keys[i]!, chunk.length]),
   }
-  const packedHeader = packr.pack(header)
-  const out = new Uint8Array(5 + packedHeader.length + chunks.reduce((sum, c) => sum + c.length, 0))
-  out[0] = stateFormatVersion
-  new DataView(out.buffer).setUint32(1, packedHeader.length)
-  out.set(packedHeader, 5)
-  let offset = 5 + packedHeader.length
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.length
-  }
-  return out
+  return frame(stateFormatVersion, packr.pack(header), chunks)
 }
 
 /** A format-2 state as format 1 has it: the header's fields and the objects unpacked. */
 function unframeState(bytes: Uint8Array): EncodedState {
   const malformed = (why: string) => new ClusterFormatError(`cluster state: malformed (${why})`)
-  if (bytes.length < 5) throw new ClusterFormatError(`cluster state: too short (${bytes.length} bytes)`)
-  const headerLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(1)
-  if (5 + headerLength > bytes.length) throw malformed('the header runs past the end')
+  const framed = unframe(bytes, 'header')
+  if (typeof framed === 'string') throw new ClusterFormatError(`cluster state: ${framed}`)
   try {
-    const { resources, chunks, ...rest } = packr.unpack(bytes.subarray(5, 5 + headerLength)) as StateHeader
-    let offset = 5 + headerLength
+    const { resources, chunks, ...rest } = packr.unpack(framed.header) as StateHeader
+    const { body } = framed
+    let offset = 0
     const objects: ObjectData['objects'] = []
     for (const [key, length] of chunks) {
-      if (offset + length > bytes.length) throw malformed('a chunk runs past the end')
-      objects.push([key, packr.unpack(bytes.subarray(offset, offset + length)) as KubeObject[]])
+      if (offset + length > body.length) throw malformed('a chunk runs past the end')
+      objects.push([key, packr.unpack(body.subarray(offset, offset + length)) as KubeObject[]])
       offset += length
     }
-    if (offset !== bytes.length) throw malformed(`${bytes.length - offset} bytes after the last chunk`)
+    if (offset !== body.length) throw malformed(`${body.length - offset} bytes after the last chunk`)
     return { ...rest, objects: { resources, objects } }
   } catch (error) {
     if (error instanceof ClusterFormatError) throw error

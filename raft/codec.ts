@@ -3,6 +3,7 @@
 // unknown format is refused with an error instead of being guessed at.
 
 import { Packr } from 'msgpackr'
+import { frame, unframe } from '../core/framed.ts'
 import type { Entry, HardState, Message, Snapshot } from './types.ts'
 
 export const entryFormatVersion = 1
@@ -52,40 +53,33 @@ export const encodeMessage = (message: Message): Uint8Array => encodeVersioned(m
 export const decodeMessage = (bytes: Uint8Array): Message =>
   decodeVersioned('raft message', messageFormatVersion, bytes) as Message
 
-/**
- * Format 2: the format byte, the length of the packed meta (4 bytes, big-endian), the meta, then
- * the state machine's bytes as they are. A snapshot's data is the whole state (tens of MB):
- * packing it as a msgpack binary copied it several times over, for a hundred milliseconds and more.
- */
-export function encodeSnapshot(snapshot: Snapshot): Uint8Array {
-  const meta = packr.pack(snapshot.meta)
-  const out = new Uint8Array(5 + meta.length + snapshot.data.length)
-  out[0] = snapshotFormatVersion
-  new DataView(out.buffer).setUint32(1, meta.length)
-  out.set(meta, 5)
-  out.set(snapshot.data, 5 + meta.length)
-  return out
-}
+/** Format 2 is framed (core/framed.ts): the packed meta, then the state machine's bytes as they are. */
+export const encodeSnapshot = (snapshot: Snapshot): Uint8Array =>
+  frame(snapshotFormatVersion, packr.pack(snapshot.meta), [snapshot.data])
 
 export function decodeSnapshot(bytes: Uint8Array): Snapshot {
   // Format 1 (meta and data packed together) is still read: snapshots written before format 2.
   if (bytes[0] === 1) return decodeVersioned('raft snapshot', 1, bytes) as Snapshot
-  if (bytes.length < 6) throw new FormatError(`raft snapshot: ${bytes.length} bytes is too short to be valid`)
-  if (bytes[0] !== snapshotFormatVersion) {
+  if (bytes.length >= 1 && bytes[0] !== snapshotFormatVersion) {
     throw new FormatError(
       `raft snapshot: format version ${bytes[0]} is not supported (this build reads ${snapshotFormatVersion})`,
     )
   }
-  const metaLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(1)
-  if (5 + metaLength >= bytes.length) throw new FormatError('raft snapshot: the meta runs past the end')
+  const framed = unframe(bytes, 'meta')
+  // A snapshot holds at least one byte of data.
+  if (typeof framed === 'string' || framed.body.length === 0) {
+    throw new FormatError(
+      `raft snapshot: ${typeof framed === 'string' ? framed : 'the meta runs past the end'}`,
+    )
+  }
   let meta: Snapshot['meta']
   try {
-    meta = packr.unpack(bytes.subarray(5, 5 + metaLength)) as Snapshot['meta']
+    meta = packr.unpack(framed.header) as Snapshot['meta']
   } catch (error) {
     throw new FormatError(`raft snapshot: malformed meta (${(error as Error).message})`)
   }
   // A copy: the data outlives the buffer it was read into.
-  return { meta, data: bytes.slice(5 + metaLength) }
+  return { meta, data: framed.body.slice() }
 }
 
 export const encodeHardState = (hardState: HardState): Uint8Array =>
