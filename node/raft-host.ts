@@ -385,7 +385,7 @@ export class RaftHost {
         else if (this.#inbox.length === 0 && !this.#stopping) await this.#idle()
       }
     } catch (error) {
-      this.#fail(error instanceof Error ? error : new Error(String(error)))
+      this.#fail(error)
     }
   }
 
@@ -540,9 +540,7 @@ export class RaftHost {
     if (!every || !take || this.#snapshotting) return
     if (this.#applied - this.#snapshotIndex < every) return
     this.#snapshotting = true
-    this.#encodeSnapshot(this.#applied, take()).catch((error: unknown) =>
-      this.#fail(error instanceof Error ? error : new Error(String(error))),
-    )
+    this.#encodeSnapshot(this.#applied, take()).catch((error: unknown) => this.#fail(error))
   }
 
   /** Runs the encoder a slice at a time, letting the event loop (heartbeats, I/O) turn between. */
@@ -578,7 +576,7 @@ export class RaftHost {
       () => {
         this.#snapshotting = false
       },
-      (error: unknown) => this.#fail(error instanceof Error ? error : new Error(String(error))),
+      (error: unknown) => this.#fail(error),
     )
   }
 
@@ -591,7 +589,8 @@ export class RaftHost {
   }
 
   /** A failed fsync leaves the disk's content unknown: stop for good and say so loudly. */
-  #fail(error: Error): void {
+  #fail(thrown: unknown): void {
+    const error = thrown instanceof Error ? thrown : new Error(String(thrown))
     this.#failure = error
     this.#stopping = true
     if (this.#timer) clearInterval(this.#timer)
