@@ -215,6 +215,6 @@ function isFinished(pod: KubeObject): boolean {
 }
 
 /** Code-unit order, as Go compares strings: the same everywhere, unlike `localeCompare`. */
-function compareNames(a: string, b: string): number {
+export function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
 }

@@ -6,7 +6,7 @@
 
 import type { KubeObject } from '../../core/api/object.ts'
 import type { ApiCommand } from '../../core/api/store.ts'
-import { feasibleNodesToFind, type Strategy, schedule } from '../scheduler.ts'
+import { compareNames, feasibleNodesToFind, type Strategy, schedule } from '../scheduler.ts'
 import {
   conditionOf,
   isObject,
@@ -56,7 +56,8 @@ export function isPending(pod: KubeObject): boolean {
 export function planScheduling(input: SchedulingInput): Plan {
   const pending = input.pods
     .filter(isPending)
-    .sort((a, b) => compareTimes(a.metadata.creationTimestamp, b.metadata.creationTimestamp))
+    // RFC 3339 times in UTC compare as text.
+    .sort((a, b) => compareNames(String(a.metadata.creationTimestamp), String(b.metadata.creationTimestamp)))
     .slice(0, bindingsPerPlan(input.nodes.length))
   const commands: ApiCommand[] = []
   const events: PlanEvent[] = []
@@ -120,11 +121,4 @@ export function planScheduling(input: SchedulingInput): Plan {
 export function bindingsPerPlan(nodeCount: number): number {
   const pairsPerPod = Math.max(1, feasibleNodesToFind(nodeCount))
   return Math.max(1, Math.min(bindingsPerPlanMax, Math.floor(nodePodPairsPerPlanMax / pairsPerPod)))
-}
-
-/** RFC 3339 times in UTC compare as text (code units: localeCompare is slow and locale-bound). */
-function compareTimes(a: unknown, b: unknown): number {
-  const x = String(a)
-  const y = String(b)
-  return x < y ? -1 : x > y ? 1 : 0
 }
