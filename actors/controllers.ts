@@ -303,12 +303,12 @@ const nodes = keyOf(nodesResource)
 const replicaSets = keyOf(replicaSetsResource)
 const endpoints = keyOf(endpointsResource)
 
-/** The key of the object's managing controller, if it is of `kind`. */
 /** The earlier of two RFC 3339 times (UTC, one format: they compare as text). */
 function earlierTime(a: string | undefined, b: string): string {
   return a !== undefined && a < b ? a : b
 }
 
+/** The key of the object's managing controller, if it is of `kind`. */
 function ownerKeys(object: KubeObject, kind: string): string[] {
   const owner = controllerOf(object)
   if (owner?.kind !== kind) return []
