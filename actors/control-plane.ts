@@ -136,7 +136,7 @@ export const plansInFlightMax = 8
 export const planSliceMs = 10
 
 /** Object actors started (or stopped) in one turn of the event loop at most (about 0.2 ms each). */
-export const objectActorsStartedPerTurnMax = 100
+export const objectActorsPerTurnMax = 100
 
 /** A plan whose proposal failed (not refused: failed to be decided) is made again after this long. */
 export const proposeRetryMs = 1_000
@@ -223,13 +223,10 @@ export class ControlPlane {
    * moving. Its actors can no longer plan meanwhile (their rounds belong to an older generation).
    */
   #tearDown(root: ReturnType<typeof startSupervisor>): void {
-    const children = root.getSnapshot().children
-    for (const controller of this.#objectControllers) {
-      const supervisor = children[controller.id] as SupervisorRef | undefined
-      if (controller.actors !== 'per-object' || !supervisor) continue
+    for (const { supervisor } of this.#objectSupervisors(root)) {
       const ids = supervisor.getSnapshot().childInfo.map((info) => info.id)
       if (ids.length === 0) continue
-      stopChildren(supervisor, ids.slice(-objectActorsStartedPerTurnMax).reverse())
+      stopChildren(supervisor, ids.slice(-objectActorsPerTurnMax).reverse())
       this.#ports.clock.setTimeout(() => this.#tearDown(root), 0)
       return
     }
@@ -379,19 +376,15 @@ export class ControlPlane {
 
   /**
    * Per-object supervisors gain a child for each new object and lose those whose object went. At
-   * most objectActorsStartedPerTurnMax start at once (a new leader of a thousand-node cluster has a
+   * most objectActorsPerTurnMax start at once (a new leader of a thousand-node cluster has a
    * thousand Node actors to start); the rest start on the next turns of the event loop.
    */
   #syncObjectActors(): void {
     const root = this.#root
     if (!root) return
     const view = this.#currentView()
-    const running = root.getSnapshot().children
-    let budget = objectActorsStartedPerTurnMax
-    for (const controller of this.#objectControllers) {
-      if (controller.actors !== 'per-object') continue
-      const supervisor = running[controller.id] as SupervisorRef | undefined
-      if (!supervisor) continue // restarting; synced again at the next wake
+    let budget = objectActorsPerTurnMax
+    for (const { controller, supervisor } of this.#objectSupervisors(root)) {
       const wanted = new Set(view.list(controller.resource).map(objectKey))
       const have = new Set(supervisor.getSnapshot().childInfo.map((info) => info.id))
       stopChildren(
@@ -414,6 +407,17 @@ export class ControlPlane {
         }, 0)
       }
     }
+  }
+
+  /** The per-object controllers' supervisors under `root` (one restarting is missing until it is back). */
+  #objectSupervisors(
+    root: ReturnType<typeof startSupervisor>,
+  ): { controller: ObjectController; supervisor: SupervisorRef }[] {
+    const running = root.getSnapshot().children
+    return this.#objectControllers.flatMap((controller) => {
+      const supervisor = running[controller.id] as SupervisorRef | undefined
+      return controller.actors === 'per-object' && supervisor ? [{ controller, supervisor }] : []
+    })
   }
 
   #find(path: string): AnyActorRef | undefined {

@@ -9,7 +9,7 @@ import { SimulatedClock } from '../../actors/clock.ts'
 import {
   ControlPlane,
   type ControlPlanePorts,
-  objectActorsStartedPerTurnMax,
+  objectActorsPerTurnMax,
   planSliceMs,
   proposeRetryMs,
 } from '../../actors/control-plane.ts'
@@ -296,13 +296,13 @@ test('plans take turns: a burst of them lets the event loop turn every planSlice
 
 test('a new leader with many objects starts their actors a hundred per turn of the event loop', async () => {
   const h = harness()
-  const count = objectActorsStartedPerTurnMax * 2 + 50
+  const count = objectActorsPerTurnMax * 2 + 50
   for (let i = 0; i < count; i++) {
     h.apply({ op: 'create', resource: replicaSetsResource, object: replicaSet(`rs-${i}`, 0) })
   }
   h.plane.start()
   const perObject = () => h.plane.paths().filter((path) => path.startsWith('replicasets/')).length
-  assert.is(perObject(), objectActorsStartedPerTurnMax, 'the first turn starts a hundred')
+  assert.is(perObject(), objectActorsPerTurnMax, 'the first turn starts a hundred')
   await h.run(50)
   assert.is(perObject(), count, 'the next turns start the rest')
   h.plane.stop()
